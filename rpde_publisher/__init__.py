@@ -1,0 +1,20 @@
+"""Publish SQLAlchemy models as OpenActive RPDE 1.0 feeds from a Flask app."""
+
+from .errors import ConfigurationError
+from .errors import InvalidCursorError
+from .errors import RPDEError
+from .extension import RPDE
+from .feed import Feed
+from .mixin import FeedMixin
+
+__all__ = [
+    "RPDE",
+    "ConfigurationError",
+    "Feed",
+    "FeedMixin",
+    "InvalidCursorError",
+    "RPDEError",
+]
+
+# Importing the module registers the session events that track changes.
+from . import tracking as _tracking  # noqa: E402,F401

@@ -1,0 +1,91 @@
+"""Per-database rules: how rows are stamped, and which rows a feed may show yet."""
+
+from __future__ import annotations
+
+import typing as t
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.elements import ColumnElement
+
+from ..errors import ConfigurationError
+from ..tables import TableSpec
+
+
+@dataclass(frozen=True)
+class Lag:
+    """How far the visible feed is behind the database at one moment."""
+
+    #: Committed changes the feed does not show yet.
+    hidden_changes: int
+    #: Age in seconds of what holds them back (the oldest open write transaction, or
+    #: the settle lag); ``0.0`` when nothing does.
+    seconds: float
+    #: What holds them back, in words.
+    reason: str
+
+
+class Backend(t.Protocol):
+    """What each supported database provides to the feeds."""
+
+    #: Short name used in messages and docs.
+    name: str
+    #: Whether a stamp is unique per change, so that ``afterChangeNumber`` can be used.
+    unique_stamps: bool
+
+    def ddl(self, spec: TableSpec, dialect: Dialect) -> list[str]:
+        """The statements that install stamping and tombstones for ``spec``'s table."""
+
+    def install(self, spec: TableSpec, connection: Connection) -> None:
+        """Create or replace the triggers (and functions) for ``spec``'s table."""
+
+    def uninstall(self, spec: TableSpec, connection: Connection) -> None:
+        """Remove what :meth:`install` created and the table does not drop with it."""
+
+    def is_installed(self, spec: TableSpec, connection: Connection) -> bool:
+        """Whether the triggers for ``spec``'s table are in the database."""
+
+    def visible(self, spec: TableSpec, settle_seconds: float) -> ColumnElement[bool] | None:
+        """A criterion on the table keeping back rows that may still be overtaken."""
+
+    def lag(self, spec: TableSpec, connection: Connection, settle_seconds: float) -> Lag:
+        """How far the visible feed of ``spec``'s table lags behind the database."""
+
+
+def backend_for(dialect: Dialect) -> Backend:
+    """The backend for ``dialect``; a clear error for a database we cannot make safe."""
+    name = dialect.name
+    if name == "postgresql":
+        from .postgresql import PostgreSQLBackend
+
+        return PostgreSQLBackend()
+    if name == "sqlite":
+        from .sqlite import SQLiteBackend
+
+        return SQLiteBackend()
+    if name in ("mysql", "mariadb"):
+        from .mysql import MySQLBackend
+
+        return MySQLBackend()
+    raise ConfigurationError(
+        f"rpde_publisher cannot publish feeds from a {name!r} database: supported databases"
+        " are PostgreSQL, SQLite and MySQL/MariaDB."
+    )
+
+
+def quoted(dialect: Dialect, name: str) -> str:
+    """``name`` quoted as an identifier for ``dialect``."""
+    return t.cast(str, dialect.identifier_preparer.quote(name))
+
+
+def object_name(prefix: str, spec: TableSpec, suffix: str = "") -> str:
+    """A trigger or function name derived from the table, within 63 characters."""
+    table = spec.table.name
+    name = f"{prefix}_{table}{suffix}"
+    if len(name) > 63:
+        import hashlib
+
+        digest = hashlib.sha1(table.encode()).hexdigest()[:10]
+        name = f"{prefix}_{table[: 63 - len(prefix) - len(suffix) - 12]}_{digest}{suffix}"
+    return name

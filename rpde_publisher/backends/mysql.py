@@ -1,0 +1,99 @@
+"""MySQL and MariaDB: microsecond stamps from the database clock, shown after a settle lag.
+
+These databases cannot tell which transactions are still in flight, so a change is
+shown only once its stamp is ``RPDE_SETTLE_SECONDS`` old (OpenActive's advice). A write
+transaction that stays open longer than the lag can still commit rows below a cursor a
+consumer holds: keep write transactions short, or use PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlalchemy import literal_column
+from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.elements import ColumnElement
+
+from ..tables import TableSpec
+from . import Lag
+from . import object_name
+from . import quoted
+
+_NOW_MICROS = "TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6))"
+
+
+class MySQLBackend:
+    """Clock stamps and the settle lag (see the module docstring)."""
+
+    name = "MySQL/MariaDB"
+    unique_stamps = False
+
+    def ddl(self, spec: TableSpec, dialect: Dialect) -> list[str]:
+        q = lambda name: quoted(dialect, name)  # noqa: E731
+        table = q(spec.table.name)
+        m = q(spec.modified_column.name)
+        deleted = q(spec.deleted_column.name)
+        others = [
+            c for c in spec.table.columns if c is not spec.modified_column and c is not spec.data_column
+        ]
+        others_same = " AND ".join(f"NEW.{q(c.name)} <=> OLD.{q(c.name)}" for c in others)
+        all_same = f"NEW.{m} <=> OLD.{m} AND {others_same}"
+        stale = ""
+        if spec.data_column is not None:
+            d = q(spec.data_column.name)
+            all_same += f" AND NEW.{d} <=> OLD.{d}"
+            stale = f"""
+    IF NEW.{deleted} IS NOT NULL OR (NOT ({others_same}) AND NEW.{d} <=> OLD.{d}) THEN
+      SET NEW.{d} = NULL;
+    END IF;"""
+        insert_name = q(object_name("rpde", spec, "_insert"))
+        update_name = q(object_name("rpde", spec, "_update"))
+        return [
+            f"DROP TRIGGER IF EXISTS {insert_name}",
+            f"CREATE TRIGGER {insert_name} BEFORE INSERT ON {table} FOR EACH ROW"
+            f" SET NEW.{m} = {_NOW_MICROS}",
+            f"DROP TRIGGER IF EXISTS {update_name}",
+            f"""CREATE TRIGGER {update_name} BEFORE UPDATE ON {table} FOR EACH ROW
+BEGIN
+  IF NOT ({all_same}) THEN{stale}
+    SET NEW.{m} = {_NOW_MICROS};
+  END IF;
+END""",
+        ]
+
+    def install(self, spec: TableSpec, connection: Connection) -> None:
+        for statement in self.ddl(spec, connection.dialect):
+            connection.exec_driver_sql(statement)
+
+    def uninstall(self, spec: TableSpec, connection: Connection) -> None:
+        """Triggers go with their table; nothing else to remove."""
+
+    def is_installed(self, spec: TableSpec, connection: Connection) -> bool:
+        names = [object_name("rpde", spec, suffix) for suffix in ("_insert", "_update")]
+        found = connection.execute(
+            text(
+                "SELECT count(*) FROM information_schema.triggers"
+                " WHERE trigger_schema = DATABASE() AND trigger_name IN (:a, :b)"
+            ),
+            {"a": names[0], "b": names[1]},
+        ).scalar_one()
+        return bool(found == 2)
+
+    def visible(self, spec: TableSpec, settle_seconds: float) -> ColumnElement[bool]:
+        return spec.modified_column < self._watermark(settle_seconds)
+
+    def lag(self, spec: TableSpec, connection: Connection, settle_seconds: float) -> Lag:
+        hidden = connection.execute(
+            select(func.count()).where(spec.modified_column >= self._watermark(settle_seconds))
+        ).scalar_one()
+        return Lag(
+            hidden_changes=int(hidden),
+            seconds=settle_seconds,
+            reason=f"changes settle for RPDE_SETTLE_SECONDS={settle_seconds:g} before they show",
+        )
+
+    @staticmethod
+    def _watermark(settle_seconds: float) -> ColumnElement[int]:
+        return literal_column(f"({_NOW_MICROS} - {int(settle_seconds * 1_000_000)})")

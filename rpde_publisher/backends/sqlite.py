@@ -1,0 +1,102 @@
+"""SQLite: stamps from a counter bumped inside the write, under SQLite's single write lock.
+
+SQLite lets one writer at a time change the database, from its first write until it
+commits, so a counter read and bumped inside the writing statement hands out numbers in
+commit order: nothing can appear below a number a consumer has already seen.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.elements import ColumnElement
+
+from ..tables import CLOCK_TABLE
+from ..tables import TableSpec
+from ..tables import clock_table
+from . import Lag
+from . import object_name
+from . import quoted
+
+_BUMP = (
+    f"INSERT INTO {CLOCK_TABLE} (id, value) VALUES (1, 1)"
+    " ON CONFLICT (id) DO UPDATE SET value = value + 1;"
+)
+_CLOCK = f"(SELECT value FROM {CLOCK_TABLE} WHERE id = 1)"
+# The same format SQLAlchemy writes, so the ORM reads trigger-made tombstones back.
+_NOW = "strftime('%Y-%m-%d %H:%M:%f000', 'now')"
+
+
+class SQLiteBackend:
+    """Counter stamps taken under the write lock (see the module docstring)."""
+
+    name = "SQLite"
+    unique_stamps = True
+
+    def ddl(self, spec: TableSpec, dialect: Dialect) -> list[str]:
+        q = lambda name: quoted(dialect, name)  # noqa: E731
+        table = q(spec.table.name)
+        m = q(spec.modified_column.name)
+        deleted = q(spec.deleted_column.name)
+        pk = q(spec.id_column.name)
+        tracked = [c for c in spec.table.columns if c is not spec.modified_column]
+        others = [c for c in tracked if c is not spec.data_column]
+        other_changed = " OR ".join(f"NEW.{q(c.name)} IS NOT OLD.{q(c.name)}" for c in others)
+        set_data = ""
+        if spec.data_column is not None:
+            d = q(spec.data_column.name)
+            set_data = (
+                f", {d} = CASE WHEN NEW.{deleted} IS NOT NULL THEN NULL"
+                f" WHEN ({other_changed}) AND NEW.{d} IS OLD.{d} THEN NULL ELSE NEW.{d} END"
+            )
+        names = {
+            suffix: q(object_name("rpde", spec, suffix))
+            for suffix in ("_insert", "_update", "_delete")
+        }
+        return [
+            *(f"DROP TRIGGER IF EXISTS {name}" for name in names.values()),
+            f"""CREATE TRIGGER {names["_insert"]} AFTER INSERT ON {table}
+BEGIN
+  {_BUMP}
+  UPDATE {table} SET {m} = {_CLOCK} WHERE {pk} = NEW.{pk};
+END""",
+            # The last condition keeps the trigger's own UPDATE from firing it again
+            # if the app turned recursive triggers on.
+            f"""CREATE TRIGGER {names["_update"]} AFTER UPDATE ON {table}
+WHEN (NEW.{m} IS NOT OLD.{m} OR {" OR ".join(
+                f"NEW.{q(c.name)} IS NOT OLD.{q(c.name)}" for c in tracked)})
+  AND NEW.{m} IS NOT {_CLOCK}
+BEGIN
+  {_BUMP}
+  UPDATE {table} SET {m} = {_CLOCK}{set_data} WHERE {pk} = NEW.{pk};
+END""",
+            f"""CREATE TRIGGER {names["_delete"]} BEFORE DELETE ON {table}
+WHEN OLD.{deleted} IS NULL
+BEGIN
+  UPDATE {table} SET {deleted} = {_NOW} WHERE {pk} = OLD.{pk};
+  SELECT RAISE(IGNORE);
+END""",
+        ]
+
+    def install(self, spec: TableSpec, connection: Connection) -> None:
+        clock_table(spec.table.metadata).create(connection, checkfirst=True)
+        for statement in self.ddl(spec, connection.dialect):
+            connection.exec_driver_sql(statement)
+
+    def uninstall(self, spec: TableSpec, connection: Connection) -> None:
+        """Triggers go with their table on SQLite; nothing else to remove."""
+
+    def is_installed(self, spec: TableSpec, connection: Connection) -> bool:
+        names = [object_name("rpde", spec, suffix) for suffix in ("_insert", "_update", "_delete")]
+        found = connection.execute(
+            text("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN (:a, :b, :c)"),
+            dict(zip("abc", names, strict=True)),
+        ).scalar_one()
+        return bool(found == 3)
+
+    def visible(self, spec: TableSpec, settle_seconds: float) -> ColumnElement[bool] | None:
+        return None
+
+    def lag(self, spec: TableSpec, connection: Connection, settle_seconds: float) -> Lag:
+        return Lag(0, 0.0, "SQLite commits in stamp order; nothing holds the feed back")

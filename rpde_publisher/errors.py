@@ -1,0 +1,40 @@
+"""Exceptions raised by rpde_publisher."""
+
+from __future__ import annotations
+
+
+class RPDEError(Exception):
+    """Base class for every error raised by rpde_publisher."""
+
+
+class ConfigurationError(RPDEError):
+    """A feed, a setting or the database is set up in a way that cannot work.
+
+    The message names the setting or argument at fault and how to fix it.
+    """
+
+
+class InvalidCursorError(RPDEError, ValueError):
+    """A client sent feed parameters that do not form a valid RPDE cursor.
+
+    Views answer it with ``400 Bad Request`` and a JSON body built from
+    :meth:`as_dict`.
+    """
+
+    def __init__(self, parameter: str, message: str, expected: str) -> None:
+        super().__init__(f"{parameter}: {message}")
+        #: The query parameter at fault.
+        self.parameter = parameter
+        #: What was wrong with it.
+        self.message = message
+        #: The form the feed expects, in words.
+        self.expected = expected
+
+    def as_dict(self) -> dict[str, str]:
+        """The error as a JSON-ready mapping."""
+        return {
+            "error": "invalid_parameter",
+            "parameter": self.parameter,
+            "message": self.message,
+            "expected": self.expected,
+        }

@@ -1,0 +1,201 @@
+"""``RPDE``: the Flask extension that registers feeds and serves them."""
+
+from __future__ import annotations
+
+import typing as t
+from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from weakref import WeakKeyDictionary
+
+from flask import Flask
+from flask import current_app
+from flask_caching import Cache
+from marshmallow import Schema
+from sqlalchemy import event
+from sqlalchemy import inspect
+from sqlalchemy.orm import Mapper
+from sqlalchemy.orm import Session
+
+from .caching import PageCache
+from .embedding import EmbedPath
+from .errors import ConfigurationError
+from .feed import Criterion
+from .feed import Feed
+from .feed import FeedRegistry
+from .feed import build_feed
+from .sessions import SessionSource
+from .settings import DEFAULTS
+from .settings import Settings
+from .tables import Ordering
+
+_EXTENSION_KEY = "rpde_publisher"
+_USE_DATA_COLUMN: t.Any = object()
+
+
+@dataclass(frozen=True)
+class AppState:
+    """What the extension keeps for one app."""
+
+    settings: Settings
+    sessions: SessionSource
+    cache: PageCache
+
+
+class RPDE:
+    """Publishes SQLAlchemy models as OpenActive RPDE feeds from a Flask app.
+
+    .. code-block:: python
+
+        rpde = RPDE()
+        rpde.feed(SessionSeries, kind="SessionSeries", schema=SessionSeriesSchema())
+
+        def create_app():
+            app = Flask(__name__)
+            db.init_app(app)
+            rpde.init_app(app, session=db.session)
+            return app
+
+    :param app: Call :meth:`init_app` with this app now.
+    :param session: A callable returning a SQLAlchemy ``Session``: Flask-SQLAlchemy's
+        ``db.session``, a ``scoped_session`` or a ``sessionmaker``.
+    :param cache: A flask-caching ``Cache`` for rendered pages. By default the extension
+        makes its own from the app's ``CACHE_*`` config.
+    """
+
+    def __init__(
+        self,
+        app: Flask | None = None,
+        *,
+        session: Callable[[], Session] | None = None,
+        cache: Cache | None = None,
+    ) -> None:
+        self._session = session
+        self._cache = cache
+        #: The registered feeds, by name.
+        self.feeds = FeedRegistry()
+        self._apps: WeakKeyDictionary[Flask, AppState] = WeakKeyDictionary()
+        if app is not None:
+            self.init_app(app)
+
+    def feed(
+        self,
+        model: type[t.Any],
+        *,
+        kind: str,
+        schema: Schema | type[Schema],
+        name: str | None = None,
+        ordering: Ordering = "modified",
+        modified: t.Any = None,
+        deleted: t.Any = None,
+        data: t.Any = _USE_DATA_COLUMN,
+        publish_when: Criterion | None = None,
+        embeds: Sequence[EmbedPath] = (),
+        retention: t.Any = None,
+        expires: t.Any = None,
+    ) -> Feed:
+        """Publish ``model``'s rows as a feed of ``kind`` items.
+
+        :param model: A mapped class, usually with :class:`FeedMixin`.
+        :param kind: The RPDE ``kind`` of every item, e.g. ``"SessionSeries"`` or
+            ``"FacilityUse/Slot"``.
+        :param schema: The marshmallow schema (instance or class) dumping an item's
+            ``data``.
+        :param name: The feed's URL name; OpenActive's default path for ``kind`` if
+            omitted (``"session-series"``, ``"facility-use-slots"``, ...).
+        :param ordering: ``"modified"`` for ``afterTimestamp``/``afterId`` paging, or
+            ``"change_number"`` for ``afterChangeNumber`` paging.
+        :param modified: The ``modified`` column, for a model without the mixin.
+        :param deleted: The ``deleted`` column (NULL while live), likewise.
+        :param data: The column storing rendered ``data``; ``None`` renders on every
+            request instead.
+        :param publish_when: A SQL criterion (or a function returning one): rows it
+            rejects are published as tombstones, e.g. an organisation that opted out.
+        :param embeds: Relationship paths whose rows appear in, or decide, an item:
+            a change to such a row moves every item that reaches it, e.g.
+            ``["place", "offers", "organisation"]`` or ``["series.organisation"]``.
+        :param retention: How long tombstones are kept (a timedelta or days);
+            :data:`RPDE_TOMBSTONE_RETENTION` if omitted.
+        :param expires: A column with each item's end time; ``flask rpde retire`` turns
+            items past it into tombstones.
+        """
+        feed = build_feed(
+            model,
+            kind=kind,
+            schema=schema,
+            name=name,
+            ordering=ordering,
+            modified=modified,
+            deleted=deleted,
+            data="rpde_data" if data is _USE_DATA_COLUMN else data,
+            publish_when=publish_when,
+            embeds=embeds,
+            retention=retention,
+            expires=expires,
+        )
+        self.feeds.add(feed)
+        mapper: Mapper[t.Any] = inspect(model)
+        if mapper.configured:
+            feed.configure()
+        else:  # embeds name relationships that exist once every mapper is configured
+            event.listen(Mapper, "after_configured", feed.configure, once=True)
+        return feed
+
+    def init_app(
+        self,
+        app: Flask,
+        *,
+        session: Callable[[], Session] | None = None,
+        cache: Cache | None = None,
+    ) -> None:
+        """Register the feeds' blueprint and the ``flask rpde`` commands on ``app``."""
+        if _EXTENSION_KEY in app.extensions:
+            raise RuntimeError(
+                "A 'RPDE' instance has already been registered on this Flask app. Import"
+                " and use that instance instead."
+            )
+        for key, value in DEFAULTS.items():
+            app.config.setdefault(key, value)
+        settings = Settings.from_config(app.config)
+        factory = session or self._session
+        if factory is None:
+            raise ConfigurationError(
+                "RPDE needs a session: pass session=db.session (Flask-SQLAlchemy), a"
+                " scoped_session or a sessionmaker to RPDE() or init_app()."
+            )
+        self._apps[app] = AppState(
+            settings=settings,
+            sessions=SessionSource(factory),
+            cache=PageCache.for_app(app, cache or self._cache),
+        )
+        app.extensions[_EXTENSION_KEY] = self
+
+        from .cli import rpde_cli
+        from .views import make_blueprint
+
+        app.register_blueprint(make_blueprint(self), url_prefix=settings.url_prefix or None)
+        app.cli.add_command(rpde_cli)
+
+    def state(self, app: Flask | None = None) -> AppState:
+        """The settings, sessions and cache this extension keeps for ``app``.
+
+        :param app: Defaults to the current app.
+        """
+        app = app or t.cast(Flask, current_app._get_current_object())  # type: ignore[attr-defined]
+        try:
+            return self._apps[app]
+        except KeyError:
+            raise RuntimeError(
+                "The current Flask app is not registered with this 'RPDE' instance. Did"
+                " you forget to call 'init_app', or did you create multiple 'RPDE'"
+                " instances?"
+            ) from None
+
+
+def get_extension(app: Flask | None = None) -> RPDE:
+    """The :class:`RPDE` registered on ``app`` (default: the current app)."""
+    app = app or t.cast(Flask, current_app._get_current_object())  # type: ignore[attr-defined]
+    try:
+        return t.cast(RPDE, app.extensions[_EXTENSION_KEY])
+    except KeyError:
+        raise RuntimeError("rpde_publisher is not initialised on this app: call rpde.init_app(app).") from None

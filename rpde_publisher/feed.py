@@ -1,0 +1,219 @@
+"""``Feed``: one registered RPDE feed, and the registry of an extension's feeds."""
+
+from __future__ import annotations
+
+import typing as t
+import warnings
+from collections.abc import Callable
+from collections.abc import Iterator
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import timedelta
+
+from marshmallow import Schema
+from sqlalchemy import inspect
+from sqlalchemy.orm import Mapper
+from sqlalchemy.sql.elements import ColumnElement
+
+from . import embedding
+from .errors import ConfigurationError
+from .kinds import FeedType
+from .kinds import default_feed_name
+from .kinds import feed_type_for_kind
+from .rendering import Renderer
+from .settings import SPEC_MINIMUM_RETENTION
+from .settings import as_retention
+from .tables import Ordering
+from .tables import TableSpec
+from .tables import prepare_table
+
+#: ``publish_when`` may be a criterion or a function returning one, for criteria that
+#: use relationships of models defined later.
+Criterion = ColumnElement[bool] | Callable[[], ColumnElement[bool]]
+
+
+@dataclass(eq=False)
+class Feed:
+    """One RPDE feed: a model, the ``kind`` of its items and how their data is rendered.
+
+    Returned by :meth:`rpde_publisher.RPDE.feed`; do not create it directly.
+    """
+
+    #: The feed's URL name, e.g. ``"session-series"``.
+    name: str
+    #: The mapped class whose rows are the items.
+    model: type[t.Any]
+    #: The RPDE ``kind`` of every item, e.g. ``"SessionSeries"``.
+    kind: str
+    #: The marshmallow schema that renders an item's ``data``.
+    schema: Schema
+    #: ``"modified"`` (``afterTimestamp``/``afterId``) or ``"change_number"``.
+    ordering: Ordering
+    #: The table's feed columns and rules.
+    spec: TableSpec
+    #: The OpenActive feed type, when the kind is one OpenActive knows.
+    feed_type: FeedType | None
+    #: Tombstones of this feed are purged once this old; ``None`` uses
+    #: :data:`RPDE_TOMBSTONE_RETENTION`.
+    retention: timedelta | None = None
+    #: A column holding each item's end time, for ``flask rpde retire``.
+    expires: t.Any = None
+    _publish_when: Criterion | None = None
+    _embeds: Sequence[embedding.EmbedPath] = ()
+    _embeddings: list[embedding.Embedding] | None = field(default=None, repr=False)
+
+    @property
+    def id_is_integer(self) -> bool:
+        """Whether item ids are integers (else strings)."""
+        return self.spec.id_is_integer
+
+    def publish_when(self) -> ColumnElement[bool] | None:
+        """The in-stream filter: rows it rejects are published as tombstones."""
+        criterion = self._publish_when
+        if criterion is None or isinstance(criterion, ColumnElement):
+            return criterion
+        return criterion()
+
+    def embeddings(self) -> list[embedding.Embedding]:
+        """The declared embedded children, resolved against the configured mappers."""
+        if self._embeddings is None:
+            self._embeddings = embedding.resolve(self.model, self.spec, self._embeds)
+        return self._embeddings
+
+    def configure(self) -> None:
+        """Resolve embeds and connect them to change tracking and rendering.
+
+        Runs once the model's mappers are configured; safe to call more than once.
+        """
+        if self._embeddings is not None:
+            return
+        embeddings = self.embeddings()
+        for item in embeddings:
+            embedding.register(item)
+        if self.spec.renderer is not None and self.spec.renderer.schema is self.schema:
+            self.spec.renderer.load_options = tuple(item.loader_option() for item in embeddings)
+
+
+def build_feed(
+    model: type[t.Any],
+    *,
+    kind: str,
+    schema: Schema | type[Schema],
+    name: str | None,
+    ordering: Ordering,
+    modified: t.Any,
+    deleted: t.Any,
+    data: t.Any,
+    publish_when: Criterion | None,
+    embeds: Sequence[embedding.EmbedPath],
+    retention: t.Any,
+    expires: t.Any,
+) -> Feed:
+    """Check ``rpde.feed()``'s arguments and prepare the model's table."""
+    if not isinstance(kind, str) or not kind:
+        raise ConfigurationError("rpde.feed() needs kind=, the RPDE kind of the items, e.g. 'SessionSeries'.")
+    if ordering not in ("modified", "change_number"):
+        raise ConfigurationError(
+            f"ordering must be 'modified' or 'change_number', got {ordering!r}."
+        )
+    if isinstance(schema, type) and issubclass(schema, Schema):
+        schema = schema()
+    if not isinstance(schema, Schema):
+        raise ConfigurationError(
+            f"schema must be a marshmallow Schema instance or class, got {schema!r}."
+        )
+    try:
+        mapper: Mapper[t.Any] = inspect(model)
+    except Exception:
+        raise ConfigurationError(f"{model!r} is not a mapped SQLAlchemy class.") from None
+    table = mapper.local_table
+    spec = prepare_table(
+        table,  # type: ignore[arg-type]
+        modified=_column_name(modified, "modified"),
+        deleted=_column_name(deleted, "deleted"),
+        data=None if data is None else _column_name(data, "rpde_data"),
+    )
+    feed_name = name or default_feed_name(kind)
+    if spec.feed_names and spec.ordering != ordering:
+        raise ConfigurationError(
+            f"Table {table.name!r} is already published with ordering={spec.ordering!r};"
+            f" feed {feed_name!r} cannot use ordering={ordering!r} on the same table."
+        )
+    spec.ordering = ordering
+    if spec.data_column is not None:
+        if spec.renderer is None:
+            spec.renderer = Renderer(model, schema, feed_name=feed_name)
+        elif type(spec.renderer.schema) is not type(schema):
+            raise ConfigurationError(
+                f"Feed {feed_name!r} renders {table.name!r} with a different schema from feed"
+                f" {sorted(spec.feed_names)}; pass data=None to render it on each request."
+            )
+    spec.feed_names.add(feed_name)
+    feed_retention = None
+    if retention is not None:
+        feed_retention = as_retention(retention, f"retention of feed {feed_name!r}")
+        if feed_retention < SPEC_MINIMUM_RETENTION:
+            warnings.warn(
+                f"Feed {feed_name!r} keeps tombstones for {feed_retention}, less than the 7"
+                " days RPDE 1.0 requires; OpenActive allows 2 days only for high-volume"
+                " Slot feeds.",
+                stacklevel=3,
+            )
+    return Feed(
+        name=feed_name,
+        model=model,
+        kind=kind,
+        schema=schema,
+        ordering=ordering,
+        spec=spec,
+        feed_type=feed_type_for_kind(kind),
+        retention=feed_retention,
+        expires=expires,
+        _publish_when=publish_when,
+        _embeds=tuple(embeds),
+    )
+
+
+def _column_name(value: t.Any, default: str) -> str:
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value
+    key = getattr(value, "key", None) or getattr(value, "name", None)
+    if isinstance(key, str):
+        expression = getattr(value, "expression", None)
+        name = getattr(expression, "name", None)
+        return name if isinstance(name, str) else key
+    raise ConfigurationError(f"Expected a column or a column name, got {value!r}.")
+
+
+class FeedRegistry:
+    """The feeds of one :class:`~rpde_publisher.RPDE` instance, by name."""
+
+    def __init__(self) -> None:
+        self._feeds: dict[str, Feed] = {}
+
+    def add(self, feed: Feed) -> None:
+        if feed.name in self._feeds:
+            raise ConfigurationError(
+                f"A feed named {feed.name!r} is already registered; pass name= to give"
+                " this one another URL name."
+            )
+        if not feed.name.replace("-", "").replace("_", "").isalnum():
+            raise ConfigurationError(
+                f"Feed name {feed.name!r} must contain only letters, digits, '-' and '_'."
+            )
+        self._feeds[feed.name] = feed
+
+    def get(self, name: str) -> Feed | None:
+        return self._feeds.get(name)
+
+    def __iter__(self) -> Iterator[Feed]:
+        return iter(self._feeds.values())
+
+    def __len__(self) -> int:
+        return len(self._feeds)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._feeds

@@ -1,0 +1,180 @@
+"""The life of items after they change: retiring the past, purging old tombstones, backfill."""
+
+from __future__ import annotations
+
+import typing as t
+from collections.abc import Callable
+from datetime import datetime
+from datetime import timedelta
+
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.engine import Connection
+
+from .columns import utcnow
+from .feed import Feed
+from .tables import TOUCH
+from .tracking import write_items
+
+#: Rows changed per statement (and per transaction) by the commands below, so that
+#: none of them holds locks, or the feed's watermark, for long.
+BATCH_SIZE = 1000
+
+Progress = Callable[[int], None]
+
+
+def _noop(count: int) -> None:
+    return None
+
+
+def purgeable(connection: Connection, feed: Feed, retention: timedelta, now: datetime) -> int:
+    """How many tombstones of ``feed`` are older than ``retention``."""
+    spec = feed.spec
+    return int(
+        connection.execute(
+            select(func.count())
+            .select_from(spec.table)
+            .where(spec.deleted_column < now - retention)
+        ).scalar_one()
+    )
+
+
+def purge(
+    begin: Callable[[], t.ContextManager[Connection]],
+    feed: Feed,
+    retention: timedelta,
+    *,
+    now: datetime | None = None,
+    progress: Progress = _noop,
+) -> int:
+    """Delete ``feed``'s tombstones older than ``retention``, a batch per transaction.
+
+    ``begin`` opens a connection inside a transaction that commits on exit. Only rows
+    already tombstoned for the whole period are removed, so it is safe to run while
+    the app serves and writes. Returns how many rows were deleted.
+    """
+    spec = feed.spec
+    cutoff = (now or utcnow()) - retention
+    total = 0
+    while True:
+        with begin() as connection:
+            batch = select(spec.id_column).where(spec.deleted_column < cutoff).limit(BATCH_SIZE)
+            ids = list(connection.execute(batch).scalars())
+            if not ids:
+                return total
+            # Deleting a tombstone removes it: the triggers only keep live rows.
+            connection.execute(
+                delete(spec.table).where(spec.id_column.in_(ids), spec.deleted_column < cutoff)
+            )
+        total += len(ids)
+        progress(len(ids))
+
+
+def retire(
+    begin: Callable[[], t.ContextManager[Connection]],
+    feed: Feed,
+    *,
+    now: datetime | None = None,
+    progress: Progress = _noop,
+) -> int:
+    """Turn ``feed``'s items whose end time has passed into tombstones.
+
+    Needs the feed's ``expires`` column. Returns how many items were retired.
+    """
+    if feed.expires is None:
+        raise ValueError(f"Feed {feed.name!r} has no expires= column to retire items by.")
+    spec = feed.spec
+    column = feed.spec.table.c[_column_key(feed.expires)]
+    moment = now or utcnow()
+    total = 0
+    while True:
+        with begin() as connection:
+            ids = list(
+                connection.execute(
+                    select(spec.id_column)
+                    .where(spec.deleted_column.is_(None), column < moment)
+                    .limit(BATCH_SIZE)
+                ).scalars()
+            )
+            if not ids:
+                return total
+            connection.execute(
+                update(spec.table)
+                .where(spec.id_column.in_(ids), spec.deleted_column.is_(None))
+                .values({spec.deleted_column.name: moment})
+            )
+        total += len(ids)
+        progress(len(ids))
+
+
+def rerender(
+    begin: Callable[[], t.ContextManager[Connection]],
+    feed: Feed,
+    *,
+    only_missing: bool = False,
+    progress: Progress = _noop,
+) -> int:
+    """Render the data of ``feed``'s live items again and move them to the end.
+
+    Use after changing a schema, after writes made outside the ORM, or with
+    ``only_missing`` to fill in data that raw SQL left empty. Returns how many items
+    were rendered.
+    """
+    spec = feed.spec
+    total = 0
+    after: t.Any = None
+    while True:
+        with begin() as connection:
+            query = select(spec.id_column).where(spec.deleted_column.is_(None))
+            if only_missing and spec.data_column is not None:
+                query = query.where(spec.data_column.is_(None))
+            if after is not None:
+                query = query.where(spec.id_column > after)
+            ids = list(connection.execute(query.order_by(spec.id_column).limit(BATCH_SIZE)).scalars())
+            if not ids:
+                return total
+            write_items(connection, spec, ids)
+        after = ids[-1]
+        total += len(ids)
+        progress(len(ids))
+
+
+def backfill(
+    begin: Callable[[], t.ContextManager[Connection]], feed: Feed, *, progress: Progress = _noop
+) -> int:
+    """Stamp and render rows that predate the toolkit (``modified`` still 0).
+
+    Run once after adding the feed columns to an existing table, so that the first
+    harvest sees every row. Returns how many rows were stamped.
+    """
+    spec = feed.spec
+    total = 0
+    while True:
+        with begin() as connection:
+            ids = list(
+                connection.execute(
+                    select(spec.id_column)
+                    .where(spec.modified_column == 0)
+                    .order_by(spec.id_column)
+                    .limit(BATCH_SIZE)
+                ).scalars()
+            )
+            if not ids:
+                return total
+            connection.execute(
+                update(spec.table)
+                .where(spec.id_column.in_(ids))
+                .values({spec.modified_column.name: TOUCH})
+            )
+            write_items(connection, spec, ids)
+        total += len(ids)
+        progress(len(ids))
+
+
+def _column_key(column: t.Any) -> str:
+    if isinstance(column, str):
+        return column
+    expression = getattr(column, "expression", column)
+    return str(getattr(expression, "name", None) or column.key)

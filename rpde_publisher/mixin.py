@@ -1,0 +1,71 @@
+"""``FeedMixin``: the columns and index that make a declarative model publishable."""
+
+from __future__ import annotations
+
+import typing as t
+from datetime import datetime
+
+from sqlalchemy import BigInteger
+from sqlalchemy import FetchedValue
+from sqlalchemy import Select
+from sqlalchemy import Text
+from sqlalchemy import event
+from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy.ext.hybrid import hybrid_property
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Mapper
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.sql.elements import ColumnElement
+
+from .columns import UTCDateTime
+from .tables import prepare_table
+
+_Self = t.TypeVar("_Self", bound="FeedMixin")
+
+
+class FeedMixin:
+    """Columns that let a model be published as an RPDE feed.
+
+    Adds ``modified``, ``deleted`` and ``rpde_data`` and an index on ``(modified, id)``.
+    The database fills ``modified`` on every insert and every change (triggers that
+    ``metadata.create_all()`` creates), and ``session.delete(row)`` keeps the row as a
+    tombstone. Your code never writes these columns.
+    """
+
+    #: The RPDE ``modified`` value: a positive integer that the database raises on
+    #: every change, in the order changes become visible. ``0`` until first stamped.
+    modified: Mapped[int] = mapped_column(
+        BigInteger,
+        nullable=False,
+        server_default=text("0"),
+        server_onupdate=FetchedValue(),
+    )
+    #: ``None`` while the item is live; the UTC time it became a tombstone.
+    deleted: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, default=None)
+    #: The item's ``data`` as rendered JSON, written when the item changes; ``None``
+    #: until rendered. Deferred so that your own queries do not load it.
+    rpde_data: Mapped[str | None] = mapped_column(
+        Text, nullable=True, deferred=True, server_onupdate=FetchedValue()
+    )
+
+    @hybrid_property
+    def is_live(self) -> bool:
+        """Whether the row is live (not a tombstone). Usable in queries too."""
+        return self.deleted is None
+
+    @is_live.inplace.expression
+    @classmethod
+    def _is_live_expression(cls) -> ColumnElement[bool]:
+        return cls.deleted.is_(None)
+
+    @classmethod
+    def live(cls: type[_Self]) -> Select[tuple[_Self]]:
+        """``select(Model)`` limited to live rows: what your app's own pages should show."""
+        return select(cls).where(cls.deleted.is_(None))
+
+
+@event.listens_for(FeedMixin, "after_mapper_constructed", propagate=True)
+def _prepare_feed_table(mapper: Mapper[t.Any], class_: type) -> None:
+    if mapper.local_table is not None and mapper.inherits is None:
+        prepare_table(mapper.local_table)  # type: ignore[arg-type]

@@ -1,0 +1,72 @@
+"""Serialize a feed page: the RPDE envelope around the items, as JSON bytes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .cursor import Cursor
+from .cursor import cursor_query
+from .query import ItemRow
+from .tables import Ordering
+
+
+@dataclass(frozen=True)
+class Page:
+    """One rendered feed page."""
+
+    body: bytes
+    #: An empty page whose ``next`` is its own URL: consumers poll it.
+    is_last: bool
+    item_count: int
+    next_url: str
+
+
+def page_url(feed_url: str, cursor: Cursor, ordering: Ordering) -> str:
+    """The canonical absolute URL of the page after ``cursor``."""
+    query = cursor_query(cursor, ordering)
+    return f"{feed_url}?{query}" if query else feed_url
+
+
+def render_page(
+    rows: Sequence[ItemRow],
+    *,
+    kind: str,
+    license: str,
+    feed_url: str,
+    cursor: Cursor,
+    ordering: Ordering,
+) -> Page:
+    """The page's JSON: items in order, ``next`` from the last item of the same query.
+
+    Item ``data`` is spliced in as the stored JSON text; deleted items carry no ``data``
+    key at all.
+    """
+    kind_json = json.dumps(kind)
+    parts = []
+    for row in rows:
+        head = (
+            f'"kind":{kind_json},"id":{json.dumps(row.id, ensure_ascii=False)},'
+            f'"modified":{int(row.modified)}'
+        )
+        if row.live and row.data is not None:
+            parts.append(f'{{"state":"updated",{head},"data":{row.data}}}')
+        else:
+            parts.append(f'{{"state":"deleted",{head}}}')
+    if rows:
+        last = rows[-1]
+        next_cursor = Cursor(last.modified, None if ordering == "change_number" else last.id)
+    else:
+        next_cursor = cursor  # the last page points at itself
+    next_url = page_url(feed_url, next_cursor, ordering)
+    body = (
+        f'{{"next":{json.dumps(next_url)},"items":[{",".join(parts)}],'
+        f'"license":{json.dumps(license)}}}'
+    )
+    return Page(
+        body=body.encode("utf-8"),
+        is_last=not rows,
+        item_count=len(rows),
+        next_url=next_url,
+    )

@@ -1,0 +1,114 @@
+"""The ``RPDE_*`` configuration keys: their defaults and their validated form."""
+
+from __future__ import annotations
+
+import typing as t
+from dataclasses import dataclass
+from datetime import timedelta
+
+from .errors import ConfigurationError
+
+CC_BY_4 = "https://creativecommons.org/licenses/by/4.0/"
+
+#: Every configuration key the extension reads, with its default. ``init_app``
+#: writes these into ``app.config`` with ``setdefault``; the docs list each one.
+DEFAULTS: dict[str, t.Any] = {
+    "RPDE_URL_PREFIX": "/openactive",
+    "RPDE_BASE_URL": None,
+    "RPDE_PAGE_SIZE": 500,
+    "RPDE_LICENSE": CC_BY_4,
+    "RPDE_CONTENT_TYPE": "application/json",
+    "RPDE_MAX_AGE": 3600,
+    "RPDE_LAST_PAGE_MAX_AGE": 8,
+    "RPDE_SETTLE_SECONDS": 2.0,
+    "RPDE_TOMBSTONE_RETENTION": timedelta(days=7),
+}
+
+# Below this a consumer that polls once a week could miss a deletion (RPDE 1.0).
+SPEC_MINIMUM_RETENTION = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The feed settings of one app, read once from its config by ``init_app``."""
+
+    url_prefix: str
+    base_url: str | None
+    page_size: int
+    license: str
+    content_type: str
+    max_age: int
+    last_page_max_age: int
+    settle_seconds: float
+    tombstone_retention: timedelta
+
+    @classmethod
+    def from_config(cls, config: t.Mapping[str, t.Any]) -> Settings:
+        """Validate the ``RPDE_*`` keys of ``config``; raise :exc:`ConfigurationError`."""
+        prefix = str(config["RPDE_URL_PREFIX"] or "").rstrip("/")
+        if prefix and not prefix.startswith("/"):
+            raise ConfigurationError(
+                f"RPDE_URL_PREFIX must start with '/', got {config['RPDE_URL_PREFIX']!r}."
+            )
+        base_url = config["RPDE_BASE_URL"]
+        if base_url is not None:
+            base_url = str(base_url).rstrip("/")
+            if not base_url.startswith(("http://", "https://")):
+                raise ConfigurationError(
+                    "RPDE_BASE_URL must be an absolute http(s) URL such as"
+                    f" 'https://data.example.com', got {config['RPDE_BASE_URL']!r}."
+                )
+        return cls(
+            url_prefix=prefix,
+            base_url=base_url,
+            page_size=_positive_int(config, "RPDE_PAGE_SIZE", maximum=5000),
+            license=str(config["RPDE_LICENSE"]),
+            content_type=str(config["RPDE_CONTENT_TYPE"]),
+            max_age=_positive_int(config, "RPDE_MAX_AGE"),
+            last_page_max_age=_positive_int(config, "RPDE_LAST_PAGE_MAX_AGE"),
+            settle_seconds=_non_negative_float(config, "RPDE_SETTLE_SECONDS"),
+            tombstone_retention=as_retention(
+                config["RPDE_TOMBSTONE_RETENTION"], "RPDE_TOMBSTONE_RETENTION"
+            ),
+        )
+
+
+def as_retention(value: t.Any, name: str) -> timedelta:
+    """A retention period from a :class:`~datetime.timedelta` or a number of days."""
+    if isinstance(value, timedelta):
+        retention = value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        retention = timedelta(days=value)
+    elif isinstance(value, str):
+        try:
+            retention = timedelta(days=float(value))
+        except ValueError:
+            raise ConfigurationError(
+                f"{name} must be a timedelta or a number of days, got {value!r}."
+            ) from None
+    else:
+        raise ConfigurationError(f"{name} must be a timedelta or a number of days, got {value!r}.")
+    if retention <= timedelta(0):
+        raise ConfigurationError(f"{name} must be positive, got {value!r}.")
+    return retention
+
+
+def _positive_int(config: t.Mapping[str, t.Any], key: str, maximum: int | None = None) -> int:
+    try:
+        value = int(config[key])
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"{key} must be an integer, got {config[key]!r}.") from None
+    if value < 1 or (maximum is not None and value > maximum):
+        limit = f" and at most {maximum}" if maximum is not None else ""
+        raise ConfigurationError(f"{key} must be at least 1{limit}, got {value}.")
+    return value
+
+
+def _non_negative_float(config: t.Mapping[str, t.Any], key: str) -> float:
+    try:
+        value = float(config[key])
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"{key} must be a number, got {config[key]!r}.") from None
+    if value < 0:
+        raise ConfigurationError(f"{key} must not be negative, got {value}.")
+    return value

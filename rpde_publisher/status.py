@@ -1,0 +1,59 @@
+"""Per-feed figures for operators: items, tombstones, newest change, and lag."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import case
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from .backends import Lag
+from .backends import backend_for
+from .feed import Feed
+
+
+@dataclass(frozen=True)
+class FeedStatus:
+    """What ``flask rpde status`` reports for one feed."""
+
+    name: str
+    kind: str
+    database: str
+    triggers_installed: bool
+    live_items: int
+    tombstones: int
+    unrendered: int
+    newest_modified: int | None
+    lag: Lag
+
+
+def feed_status(connection: Connection, feed: Feed, settle_seconds: float) -> FeedStatus:
+    """Count ``feed``'s rows and measure how far its visible feed lags the database."""
+    spec = feed.spec
+    backend = backend_for(connection.dialect)
+    unrendered = (
+        func.sum(case((spec.data_column.is_(None) & spec.deleted_column.is_(None), 1), else_=0))
+        if spec.data_column is not None
+        else func.sum(0)
+    )
+    row = connection.execute(
+        select(
+            func.sum(case((spec.deleted_column.is_(None), 1), else_=0)),
+            func.sum(case((spec.deleted_column.isnot(None), 1), else_=0)),
+            unrendered,
+            func.max(spec.modified_column),
+        ).select_from(spec.table)
+    ).one()
+    return FeedStatus(
+        name=feed.name,
+        kind=feed.kind,
+        database=backend.name,
+        triggers_installed=backend.is_installed(spec, connection),
+        live_items=int(row[0] or 0),
+        tombstones=int(row[1] or 0),
+        unrendered=int(row[2] or 0),
+        newest_modified=int(row[3]) if row[3] else None,
+        lag=backend.lag(spec, connection, settle_seconds),
+    )

@@ -1,0 +1,303 @@
+"""Change tracking through SQLAlchemy session events: tombstones, revivals, renders, bumps.
+
+The database stamps ``modified`` itself (see :mod:`rpde_publisher.backends`); these
+events do what only the ORM can: keep deleted rows as tombstones, revive a tombstone
+when its id is added again, find the parent items an embedded child's change moves, and
+render each changed item's ``data`` once, just before the transaction commits.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from collections import defaultdict
+from dataclasses import dataclass
+from dataclasses import field
+
+from sqlalchemy import bindparam
+from sqlalchemy import event
+from sqlalchemy import inspect
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapper
+from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import SessionTransaction
+from sqlalchemy.orm import UOWTransaction
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.sql.elements import ColumnElement
+
+from .columns import utcnow
+from .embedding import Embedding
+from .embedding import embedded_in
+from .tables import TOUCH
+from .tables import TableSpec
+from .tables import spec_for
+
+_STATE_KEY = "_rpde_changes"
+
+
+@dataclass
+class _Changes:
+    """What one transaction changed that the feeds must follow, kept in ``session.info``."""
+
+    #: Feed items to re-render and move at commit.
+    items: defaultdict[TableSpec, set[t.Any]] = field(default_factory=lambda: defaultdict(set))
+    #: Embedded children written in this transaction, by child mapper.
+    children: defaultdict[Mapper[t.Any], set[t.Any]] = field(
+        default_factory=lambda: defaultdict(set)
+    )
+    #: Feed tables bulk-inserted into: render every live row still without data.
+    sweep: set[TableSpec] = field(default_factory=set)
+    #: Objects flushed in the current flush, whose stamps the database just changed.
+    flushed: list[t.Any] = field(default_factory=list)
+
+
+def _changes(session: Session) -> _Changes:
+    changes = session.info.get(_STATE_KEY)
+    if changes is None:
+        changes = session.info[_STATE_KEY] = _Changes()
+    return t.cast(_Changes, changes)
+
+
+def _mapper_of(obj: t.Any) -> Mapper[t.Any]:
+    return t.cast("Mapper[t.Any]", inspect(obj).mapper)
+
+
+def _spec_of_mapper(mapper: Mapper[t.Any]) -> TableSpec | None:
+    return spec_for(mapper.local_table)  # type: ignore[arg-type]
+
+
+def _identity(obj: t.Any, mapper: Mapper[t.Any]) -> t.Any:
+    return mapper.primary_key_from_instance(obj)[0]
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, flush_context: UOWTransaction, instances: t.Any) -> None:
+    changes = _changes(session)
+    with session.no_autoflush:
+        _keep_deleted_as_tombstones(session)
+        _revive_tombstones(session)
+        # Parents of children about to change or go: found while the old rows exist.
+        before: defaultdict[Mapper[t.Any], set[t.Any]] = defaultdict(set)
+        for obj in list(session.dirty) + list(session.deleted):
+            mapper = _mapper_of(obj)
+            if embedded_in(mapper.local_table) and inspect(obj).persistent:
+                before[mapper].add(_identity(obj, mapper))
+        for mapper, ids in before.items():
+            _collect_parents(session, changes, mapper, ids)
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, flush_context: UOWTransaction) -> None:
+    changes = _changes(session)
+    for obj in list(session.new) + list(session.dirty):
+        mapper = _mapper_of(obj)
+        if obj not in session.new and not session.is_modified(obj, include_collections=False):
+            continue
+        spec = _spec_of_mapper(mapper)
+        if spec is not None:
+            changes.items[spec].add(_identity(obj, mapper))
+            changes.flushed.append(obj)
+        if embedded_in(mapper.local_table):
+            changes.children[mapper].add(_identity(obj, mapper))
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _after_flush_postexec(session: Session, flush_context: UOWTransaction) -> None:
+    changes = _changes(session)
+    # The triggers changed these columns; reload them on next access.
+    for obj in changes.flushed:
+        state = inspect(obj)
+        if state.persistent:
+            spec = _spec_of_mapper(state.mapper)
+            assert spec is not None
+            keys = [state.mapper.get_property_by_column(spec.modified_column).key]
+            session.expire(obj, keys)
+    changes.flushed.clear()
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    session.flush()  # commit flushes after this event; the changes must be known now
+    if _STATE_KEY not in session.info:
+        return
+    changes = _changes(session)
+    with session.no_autoflush:
+        for mapper, ids in list(changes.children.items()):
+            _collect_parents(session, changes, mapper, ids)
+        changes.children.clear()
+        for spec in changes.sweep:
+            connection = _connection(session, spec)
+            unrendered = select(spec.id_column).where(spec.deleted_column.is_(None))
+            if spec.data_column is not None:
+                unrendered = unrendered.where(spec.data_column.is_(None))
+            changes.items[spec].update(connection.execute(unrendered).scalars())
+        changes.sweep.clear()
+        for spec, ids in changes.items.items():
+            if ids:
+                write_items(_connection(session, spec), spec, ids)
+        changes.items.clear()
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost transaction committed or rolled back
+        session.info.pop(_STATE_KEY, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _do_orm_execute(state: ORMExecuteState) -> t.Any:
+    if not (state.is_update or state.is_delete or state.is_insert):
+        return None
+    mapper = state.bind_mapper
+    if mapper is None:
+        return None
+    spec = _spec_of_mapper(mapper)
+    embeddings = embedded_in(mapper.local_table)
+    if spec is None and not embeddings:
+        return None
+    statement: t.Any = state.statement
+    changes = _changes(state.session)
+    criterion = _bulk_criterion(state, mapper)
+    if spec is not None and state.is_delete:
+        # A bulk delete becomes a bulk tombstoning of the live rows it matches.
+        tombstone = update(mapper).values({spec.deleted_column.key: utcnow()})
+        tombstone = tombstone.where(spec.deleted_column.is_(None))
+        if criterion is not None:
+            tombstone = tombstone.where(criterion)
+        return state.session.execute(tombstone, execution_options=state.local_execution_options)
+    if embeddings and (state.is_update or state.is_delete):
+        _collect_parents_where(state.session, changes, embeddings, criterion)
+    if spec is not None and state.is_update:
+        ids = select(spec.id_column)
+        if criterion is not None:
+            ids = ids.where(criterion)
+        changes.items[spec].update(_connection(state.session, spec).execute(ids).scalars())
+    result = state.invoke_statement()
+    if state.is_insert and spec is not None:
+        changes.sweep.add(spec)
+    if embeddings and (state.is_update or state.is_insert):
+        # Rows may match only after the change (a child moved to another parent).
+        if criterion is not None or state.is_insert:
+            _collect_parents_where(state.session, changes, embeddings, criterion)
+    return result
+
+
+def write_items(connection: Connection, spec: TableSpec, ids: t.Iterable[t.Any]) -> int:
+    """Render the live items among ``ids``, store their data and move them to the end.
+
+    Returns how many items were written.
+    """
+    wanted = [id_ for id_ in ids if id_ is not None]
+    if not wanted:
+        return 0
+    if spec.renderer is None or spec.data_column is None:
+        moved = connection.execute(
+            update(spec.table)
+            .where(spec.id_column.in_(wanted), spec.deleted_column.is_(None))
+            .values({spec.modified_column.name: TOUCH})
+        )
+        return int(moved.rowcount or 0)
+    rendered = spec.renderer.render(connection, wanted)
+    if not rendered:
+        return 0
+    connection.execute(
+        update(spec.table)
+        .where(spec.id_column == bindparam("_rpde_id"))
+        .values({spec.data_column.name: bindparam("_rpde_data"), spec.modified_column.name: TOUCH}),
+        [{"_rpde_id": id_, "_rpde_data": data} for id_, data in rendered.items()],
+    )
+    return len(rendered)
+
+
+def _keep_deleted_as_tombstones(session: Session) -> None:
+    for obj in list(session.deleted):
+        mapper = _mapper_of(obj)
+        spec = _spec_of_mapper(mapper)
+        if spec is None:
+            continue
+        session.add(obj)  # undoes the delete: the row stays, as a tombstone
+        key = mapper.get_property_by_column(spec.deleted_column).key
+        if getattr(obj, key) is None:
+            setattr(obj, key, utcnow())
+
+
+def _revive_tombstones(session: Session) -> None:
+    """A new object whose id belongs to a tombstone replaces the tombstone's row."""
+    candidates: defaultdict[Mapper[t.Any], dict[t.Any, t.Any]] = defaultdict(dict)
+    for obj in session.new:
+        mapper = _mapper_of(obj)
+        if _spec_of_mapper(mapper) is None:
+            continue
+        id_ = _identity(obj, mapper)
+        if id_ is not None:
+            candidates[mapper][id_] = obj
+    for mapper, by_id in candidates.items():
+        spec = _spec_of_mapper(mapper)
+        assert spec is not None
+        tombstones = session.execute(
+            select(spec.id_column).where(
+                spec.id_column.in_(list(by_id)), spec.deleted_column.isnot(None)
+            ),
+            bind_arguments={"mapper": mapper},
+        ).scalars()
+        for id_ in tombstones:
+            _revive(session, mapper, spec, by_id[id_])
+
+
+def _revive(session: Session, mapper: Mapper[t.Any], spec: TableSpec, obj: t.Any) -> None:
+    key = mapper.identity_key_from_instance(obj)
+    session.expunge(obj)
+    stale = session.identity_map.get(key)
+    if stale is not None:
+        session.expunge(stale)
+    make_transient_to_detached(obj)
+    session.add(obj)
+    # Write every value the new object carries over the tombstone's row.
+    for attribute in mapper.attrs:
+        if attribute.key in obj.__dict__:
+            flag_modified(obj, attribute.key)
+    setattr(obj, mapper.get_property_by_column(spec.deleted_column).key, None)
+
+
+def _collect_parents(
+    session: Session, changes: _Changes, mapper: Mapper[t.Any], ids: set[t.Any]
+) -> None:
+    if ids:
+        child_id = mapper.primary_key[0]
+        for start in range(0, len(ids), 500):
+            batch = list(ids)[start : start + 500]
+            _collect_parents_where(
+                session, changes, embedded_in(mapper.local_table), child_id.in_(batch)
+            )
+
+
+def _collect_parents_where(
+    session: Session,
+    changes: _Changes,
+    embeddings: list[Embedding],
+    criterion: ColumnElement[bool] | None,
+) -> None:
+    for embedding in embeddings:
+        query = embedding.parent_ids(criterion)
+        parent_ids = _connection(session, embedding.parent).execute(query).scalars()
+        changes.items[embedding.parent].update(parent_ids)
+
+
+def _bulk_criterion(state: ORMExecuteState, mapper: Mapper[t.Any]) -> ColumnElement[bool] | None:
+    statement: t.Any = state.statement
+    if getattr(statement, "whereclause", None) is not None:
+        return t.cast(ColumnElement[bool], statement.whereclause)
+    # ORM bulk UPDATE by primary key: the ids are in the parameter list.
+    if isinstance(state.parameters, list):
+        key = mapper.primary_key[0].key
+        ids = [row[key] for row in state.parameters if key in row]
+        if ids:
+            return mapper.primary_key[0].in_(ids)
+    return None
+
+
+def _connection(session: Session, spec: TableSpec) -> Connection:
+    return session.connection(bind_arguments={"clause": spec.table})
