@@ -13,8 +13,8 @@ from flask.cli import AppGroup
 from sqlalchemy.engine import Connection
 
 from .backends import backend_for
-from .extension import RPDE
 from .extension import get_extension
+from .extension import RPDE
 from .feed import Feed
 
 rpde_cli = AppGroup("rpde", help="Publish and look after the app's OpenActive RPDE feeds.")
@@ -56,7 +56,9 @@ def install_command(feeds: tuple[str, ...]) -> None:
     extension = get_extension()
     for feed in _feeds(extension, feeds):
         with _transaction(extension, feed) as connection:
-            backend_for(connection.dialect).install(feed.spec, connection)
+            backend = backend_for(connection.dialect)
+            backend.prepare(feed.spec, connection)
+            backend.install(feed.spec, connection)
         click.echo(f"{feed.name}: triggers installed on {feed.spec.table.name}")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typing as t
 from datetime import datetime
-from datetime import timezone
+from datetime import UTC
 
 from sqlalchemy import DateTime
 from sqlalchemy.dialects import mysql
@@ -26,8 +26,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        value = value.astimezone(timezone.utc)
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
         if dialect.name == "postgresql":
             return value
         return value.replace(tzinfo=None)
@@ -38,10 +38,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         if isinstance(value, str):  # a raw SQLite value a trigger wrote
             value = datetime.fromisoformat(value)
         if value.tzinfo is None:
-            return t.cast(datetime, value.replace(tzinfo=timezone.utc))
-        return t.cast(datetime, value.astimezone(timezone.utc))
+            return t.cast(datetime, value.replace(tzinfo=UTC))
+        return t.cast(datetime, value.astimezone(UTC))
 
 
 def utcnow() -> datetime:
     """The current time in UTC, timezone-aware."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

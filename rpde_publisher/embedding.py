@@ -6,8 +6,8 @@ import typing as t
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select
 from sqlalchemy import inspect
+from sqlalchemy import Select
 from sqlalchemy import select
 from sqlalchemy import true
 from sqlalchemy.orm import RelationshipProperty
@@ -40,7 +40,9 @@ class Embedding:
         criterion: ColumnElement[bool] = child_criterion if child_criterion is not None else true()
         for relationship in reversed(self.path):
             attribute = relationship.class_attribute
-            criterion = attribute.any(criterion) if relationship.uselist else attribute.has(criterion)
+            criterion = (
+                attribute.any(criterion) if relationship.uselist else attribute.has(criterion)
+            )
         return select(self.parent.id_column).where(criterion, self.parent.deleted_column.is_(None))
 
     def loader_option(self) -> ORMOption:

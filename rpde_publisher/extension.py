@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
-from flask import Flask
 from flask import current_app
+from flask import Flask
 from flask_caching import Cache
 from marshmallow import Schema
 from sqlalchemy import event
@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 from .caching import PageCache
 from .embedding import EmbedPath
 from .errors import ConfigurationError
+from .feed import build_feed
 from .feed import Criterion
 from .feed import Feed
 from .feed import FeedRegistry
-from .feed import build_feed
 from .sessions import SessionSource
 from .settings import DEFAULTS
 from .settings import Settings
@@ -198,4 +198,6 @@ def get_extension(app: Flask | None = None) -> RPDE:
     try:
         return t.cast(RPDE, app.extensions[_EXTENSION_KEY])
     except KeyError:
-        raise RuntimeError("rpde_publisher is not initialised on this app: call rpde.init_app(app).") from None
+        raise RuntimeError(
+            "rpde_publisher is not initialised on this app: call rpde.init_app(app)."
+        ) from None

@@ -13,20 +13,21 @@ from datetime import timedelta
 
 from marshmallow import Schema
 from sqlalchemy import inspect
+from sqlalchemy import Table
 from sqlalchemy.orm import Mapper
 from sqlalchemy.sql.elements import ColumnElement
 
 from . import embedding
 from .errors import ConfigurationError
-from .kinds import FeedType
 from .kinds import default_feed_name
 from .kinds import feed_type_for_kind
+from .kinds import FeedType
 from .rendering import Renderer
-from .settings import SPEC_MINIMUM_RETENTION
 from .settings import as_retention
+from .settings import SPEC_MINIMUM_RETENTION
 from .tables import Ordering
-from .tables import TableSpec
 from .tables import prepare_table
+from .tables import TableSpec
 
 #: ``publish_when`` may be a criterion or a function returning one, for criteria that
 #: use relationships of models defined later.
@@ -112,7 +113,9 @@ def build_feed(
 ) -> Feed:
     """Check ``rpde.feed()``'s arguments and prepare the model's table."""
     if not isinstance(kind, str) or not kind:
-        raise ConfigurationError("rpde.feed() needs kind=, the RPDE kind of the items, e.g. 'SessionSeries'.")
+        raise ConfigurationError(
+            "rpde.feed() needs kind=, the RPDE kind of the items, e.g. 'SessionSeries'."
+        )
     if ordering not in ("modified", "change_number"):
         raise ConfigurationError(
             f"ordering must be 'modified' or 'change_number', got {ordering!r}."
@@ -127,9 +130,9 @@ def build_feed(
         mapper: Mapper[t.Any] = inspect(model)
     except Exception:
         raise ConfigurationError(f"{model!r} is not a mapped SQLAlchemy class.") from None
-    table = mapper.local_table
+    table = t.cast(Table, mapper.local_table)
     spec = prepare_table(
-        table,  # type: ignore[arg-type]
+        table,
         modified=_column_name(modified, "modified"),
         deleted=_column_name(deleted, "deleted"),
         data=None if data is None else _column_name(data, "rpde_data"),

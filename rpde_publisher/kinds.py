@@ -58,10 +58,18 @@ _FEED_TYPES = (
     ),
     FeedType("Course", "Course", _SCHEMA + "Course", "courses", "Courses"),
     FeedType(
-        "CourseInstance", "CourseInstance", _SCHEMA + "CourseInstance", "course-instances", "Courses"
+        "CourseInstance",
+        "CourseInstance",
+        _SCHEMA + "CourseInstance",
+        "course-instances",
+        "Courses",
     ),
     FeedType(
-        "HeadlineEvent", "HeadlineEvent", _OA + "HeadlineEvent", "headline-events", "Headline Events"
+        "HeadlineEvent",
+        "HeadlineEvent",
+        _OA + "HeadlineEvent",
+        "headline-events",
+        "Headline Events",
     ),
     FeedType("Event", "Event", _SCHEMA + "Event", "events", "Events"),
     FeedType("EventSeries", "EventSeries", _SCHEMA + "EventSeries", "event-series", None),

@@ -132,7 +132,9 @@ def rerender(
                 query = query.where(spec.data_column.is_(None))
             if after is not None:
                 query = query.where(spec.id_column > after)
-            ids = list(connection.execute(query.order_by(spec.id_column).limit(BATCH_SIZE)).scalars())
+            ids = list(
+                connection.execute(query.order_by(spec.id_column).limit(BATCH_SIZE)).scalars()
+            )
             if not ids:
                 return total
             write_items(connection, spec, ids)

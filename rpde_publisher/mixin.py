@@ -6,16 +6,16 @@ import typing as t
 from datetime import datetime
 
 from sqlalchemy import BigInteger
+from sqlalchemy import event
 from sqlalchemy import FetchedValue
 from sqlalchemy import Select
-from sqlalchemy import Text
-from sqlalchemy import event
 from sqlalchemy import select
+from sqlalchemy import Text
 from sqlalchemy import text
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped
-from sqlalchemy.orm import Mapper
 from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import Mapper
 from sqlalchemy.sql.elements import ColumnElement
 
 from .columns import UTCDateTime
@@ -60,7 +60,7 @@ class FeedMixin:
         return cls.deleted.is_(None)
 
     @classmethod
-    def live(cls: type[_Self]) -> Select[tuple[_Self]]:
+    def live(cls: type[_Self]) -> Select[t.Any]:
         """``select(Model)`` limited to live rows: what your app's own pages should show."""
         return select(cls).where(cls.deleted.is_(None))
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass
 
-from sqlalchemy import Select
 from sqlalchemy import and_
 from sqlalchemy import literal
 from sqlalchemy import or_
+from sqlalchemy import Select
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 
 from .backends import backend_for
 from .cursor import Cursor
@@ -35,12 +36,14 @@ def page_statement(
     """The SQL for one page of ``feed`` after ``cursor``."""
     spec = feed.spec
     modified, id_ = spec.modified_column, spec.id_column
-    live = spec.deleted_column.is_(None)
+    live: ColumnElement[bool] = spec.deleted_column.is_(None)
     criterion = feed.publish_when()
     if criterion is not None:
         live = and_(live, criterion)
     data = spec.data_column if spec.data_column is not None else literal(None)
-    statement = select(id_, modified, live.label("live"), data.label("data")).select_from(spec.table)
+    statement = select(id_, modified, live.label("live"), data.label("data")).select_from(
+        spec.table
+    )
     visible = backend_for(dialect).visible(spec, settle_seconds)
     if visible is not None:
         statement = statement.where(visible)
@@ -64,18 +67,25 @@ def fetch_rows(
     statement = page_statement(
         feed, cursor, limit, dialect=connection.dialect, settle_seconds=settle_seconds
     )
-    rows = [ItemRow(r.id, r.modified, bool(r.live), r.data) for r in connection.execute(statement)]
+    rows = [
+        ItemRow(id_, modified, bool(live), data)
+        for id_, modified, live, data in connection.execute(statement)
+    ]
     missing = [row.id for row in rows if row.live and row.data is None]
     if missing and feed.spec.renderer is not None:
         rendered = feed.spec.renderer.render(connection, missing)
         rows = [
-            ItemRow(row.id, row.modified, row.live, rendered.get(row.id)) if row.id in rendered else row
+            ItemRow(row.id, row.modified, row.live, rendered.get(row.id))
+            if row.id in rendered
+            else row
             for row in rows
         ]
     elif missing:
         from .rendering import Renderer
 
-        rendered = Renderer(feed.model, feed.schema, feed_name=feed.name).render(connection, missing)
+        rendered = Renderer(feed.model, feed.schema, feed_name=feed.name).render(
+            connection, missing
+        )
         rows = [
             ItemRow(row.id, row.modified, row.live, rendered.get(row.id, row.data)) for row in rows
         ]

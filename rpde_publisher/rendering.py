@@ -73,7 +73,11 @@ class Renderer:
             )
         try:
             return json.dumps(
-                data, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_json_default
+                data,
+                ensure_ascii=False,
+                separators=(",", ":"),
+                allow_nan=False,
+                default=_json_default,
             )
         except (TypeError, ValueError) as exc:
             raise ConfigurationError(

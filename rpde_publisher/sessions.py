@@ -9,8 +9,8 @@ from contextlib import contextmanager
 
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
 from sqlalchemy.orm import scoped_session
+from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from .errors import ConfigurationError

@@ -9,8 +9,8 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from .backends import Lag
 from .backends import backend_for
+from .backends import Lag
 from .feed import Feed
 
 

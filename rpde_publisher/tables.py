@@ -8,11 +8,11 @@ from dataclasses import field
 
 from sqlalchemy import BigInteger
 from sqlalchemy import Column
+from sqlalchemy import event
 from sqlalchemy import Index
 from sqlalchemy import Integer
 from sqlalchemy import MetaData
 from sqlalchemy import Table
-from sqlalchemy import event
 from sqlalchemy.engine import Connection
 
 from .errors import ConfigurationError
@@ -133,7 +133,10 @@ def _install_after_create(table: Table, connection: Connection, **kw: t.Any) -> 
 
     spec = spec_for(table)
     if spec is not None:
-        backend_for(connection.dialect).install(spec, connection)
+        backend = backend_for(connection.dialect)
+        if not kw.get("_is_metadata_operation"):  # create_all() creates the clock itself
+            backend.prepare(spec, connection)
+        backend.install(spec, connection)
 
 
 def _uninstall_after_drop(table: Table, connection: Connection, **kw: t.Any) -> None:

@@ -19,21 +19,21 @@ from sqlalchemy import inspect
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm import Mapper
 from sqlalchemy.orm import ORMExecuteState
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import SessionTransaction
 from sqlalchemy.orm import UOWTransaction
-from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.sql.elements import ColumnElement
 
 from .columns import utcnow
-from .embedding import Embedding
 from .embedding import embedded_in
-from .tables import TOUCH
-from .tables import TableSpec
+from .embedding import Embedding
 from .tables import spec_for
+from .tables import TableSpec
+from .tables import TOUCH
 
 _STATE_KEY = "_rpde_changes"
 
@@ -158,7 +158,6 @@ def _do_orm_execute(state: ORMExecuteState) -> t.Any:
     embeddings = embedded_in(mapper.local_table)
     if spec is None and not embeddings:
         return None
-    statement: t.Any = state.statement
     changes = _changes(state.session)
     criterion = _bulk_criterion(state, mapper)
     if spec is not None and state.is_delete:

@@ -6,8 +6,8 @@ import logging
 import typing as t
 
 from flask import Blueprint
-from flask import Response
 from flask import request
+from flask import Response
 from flask import url_for
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import InterfaceError

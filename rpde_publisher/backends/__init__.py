@@ -37,6 +37,9 @@ class Backend(t.Protocol):
     def ddl(self, spec: TableSpec, dialect: Dialect) -> list[str]:
         """The statements that install stamping and tombstones for ``spec``'s table."""
 
+    def prepare(self, spec: TableSpec, connection: Connection) -> None:
+        """Create what the triggers use besides themselves (SQLite's clock table)."""
+
     def install(self, spec: TableSpec, connection: Connection) -> None:
         """Create or replace the triggers (and functions) for ``spec``'s table."""
 
@@ -76,7 +79,7 @@ def backend_for(dialect: Dialect) -> Backend:
 
 def quoted(dialect: Dialect, name: str) -> str:
     """``name`` quoted as an identifier for ``dialect``."""
-    return t.cast(str, dialect.identifier_preparer.quote(name))
+    return dialect.identifier_preparer.quote(name)
 
 
 def object_name(prefix: str, spec: TableSpec, suffix: str = "") -> str:

@@ -31,12 +31,16 @@ class MySQLBackend:
     unique_stamps = False
 
     def ddl(self, spec: TableSpec, dialect: Dialect) -> list[str]:
-        q = lambda name: quoted(dialect, name)  # noqa: E731
+        def q(name: str) -> str:
+            return quoted(dialect, name)
+
         table = q(spec.table.name)
         m = q(spec.modified_column.name)
         deleted = q(spec.deleted_column.name)
         others = [
-            c for c in spec.table.columns if c is not spec.modified_column and c is not spec.data_column
+            c
+            for c in spec.table.columns
+            if c is not spec.modified_column and c is not spec.data_column
         ]
         others_same = " AND ".join(f"NEW.{q(c.name)} <=> OLD.{q(c.name)}" for c in others)
         all_same = f"NEW.{m} <=> OLD.{m} AND {others_same}"
@@ -62,6 +66,9 @@ BEGIN
   END IF;
 END""",
         ]
+
+    def prepare(self, spec: TableSpec, connection: Connection) -> None:
+        """Nothing besides the triggers is needed."""
 
     def install(self, spec: TableSpec, connection: Connection) -> None:
         for statement in self.ddl(spec, connection.dialect):

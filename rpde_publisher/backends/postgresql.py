@@ -9,11 +9,10 @@ value a consumer can already hold: the feed cannot skip an item, whatever the wr
 
 from __future__ import annotations
 
+from sqlalchemy import func
 from sqlalchemy import literal_column
 from sqlalchemy import select
-from sqlalchemy import func
 from sqlalchemy import text
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import ColumnElement
@@ -34,13 +33,16 @@ CREATE OR REPLACE FUNCTION rpde_change_number() RETURNS bigint
 LANGUAGE plpgsql AS $rpde$
 DECLARE
   xid bigint := {_XID};
-  counter bigint := coalesce(nullif(current_setting('rpde.change_counter', true), ''), '0')::bigint + 1;
+  counter bigint :=
+    coalesce(nullif(current_setting('rpde.change_counter', true), ''), '0')::bigint + 1;
 BEGIN
   IF counter >= {1 << COUNTER_BITS} THEN
-    RAISE EXCEPTION 'rpde_publisher: a transaction may make at most {(1 << COUNTER_BITS) - 1} changes to change-number feeds';
+    RAISE EXCEPTION
+      'rpde_publisher: at most {(1 << COUNTER_BITS) - 1} changes to change-number feeds'
+      ' per transaction';
   END IF;
   IF xid >= {1 << (53 - COUNTER_BITS)} THEN
-    RAISE EXCEPTION 'rpde_publisher: transaction ids have outgrown change numbers; use modified ordering';
+    RAISE EXCEPTION 'rpde_publisher: transaction ids outgrew change numbers; use modified ordering';
   END IF;
   PERFORM set_config('rpde.change_counter', counter::text, true);
   RETURN (xid << {COUNTER_BITS}) | counter;
@@ -55,10 +57,12 @@ class PostgreSQLBackend:
     name = "PostgreSQL"
     unique_stamps = True
 
-    def ddl(self, spec: TableSpec, dialect: Dialect | None = None) -> list[str]:
-        dialect = dialect or postgresql.dialect()
+    def ddl(self, spec: TableSpec, dialect: Dialect) -> list[str]:
         table = dialect.identifier_preparer.format_table(spec.table)
-        q = lambda name: quoted(dialect, name)  # noqa: E731
+
+        def q(name: str) -> str:
+            return quoted(dialect, name)
+
         m = q(spec.modified_column.name)
         deleted = q(spec.deleted_column.name)
         pk = q(spec.id_column.name)
@@ -70,7 +74,9 @@ class PostgreSQLBackend:
             declare = f"new_modified bigint := NEW.{m};\n  new_data text := NEW.{d};"
             mask = f"NEW.{m} := OLD.{m};\n    NEW.{d} := OLD.{d};"
             unmask = f"NEW.{m} := new_modified;\n    NEW.{d} := new_data;"
-            unchanged = f"NEW.{m} IS NOT DISTINCT FROM OLD.{m} AND NEW.{d} IS NOT DISTINCT FROM OLD.{d}"
+            unchanged = (
+                f"NEW.{m} IS NOT DISTINCT FROM OLD.{m} AND NEW.{d} IS NOT DISTINCT FROM OLD.{d}"
+            )
             # Data the renderer did not write is stale once other columns change.
             stale = f"""IF other_changed AND NEW.{d} IS NOT DISTINCT FROM OLD.{d} THEN
       NEW.{d} := NULL;
@@ -126,6 +132,9 @@ $rpde$""",
             f" FOR EACH ROW EXECUTE FUNCTION {tombstone_fn}()",
         ]
         return statements
+
+    def prepare(self, spec: TableSpec, connection: Connection) -> None:
+        """Nothing besides the triggers is needed."""
 
     def install(self, spec: TableSpec, connection: Connection) -> None:
         for statement in self.ddl(spec, connection.dialect):

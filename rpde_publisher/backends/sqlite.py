@@ -13,8 +13,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..tables import CLOCK_TABLE
-from ..tables import TableSpec
 from ..tables import clock_table
+from ..tables import TableSpec
 from . import Lag
 from . import object_name
 from . import quoted
@@ -35,7 +35,9 @@ class SQLiteBackend:
     unique_stamps = True
 
     def ddl(self, spec: TableSpec, dialect: Dialect) -> list[str]:
-        q = lambda name: quoted(dialect, name)  # noqa: E731
+        def q(name: str) -> str:
+            return quoted(dialect, name)
+
         table = q(spec.table.name)
         m = q(spec.modified_column.name)
         deleted = q(spec.deleted_column.name)
@@ -64,8 +66,9 @@ END""",
             # The last condition keeps the trigger's own UPDATE from firing it again
             # if the app turned recursive triggers on.
             f"""CREATE TRIGGER {names["_update"]} AFTER UPDATE ON {table}
-WHEN (NEW.{m} IS NOT OLD.{m} OR {" OR ".join(
-                f"NEW.{q(c.name)} IS NOT OLD.{q(c.name)}" for c in tracked)})
+WHEN (NEW.{m} IS NOT OLD.{m} OR {
+                " OR ".join(f"NEW.{q(c.name)} IS NOT OLD.{q(c.name)}" for c in tracked)
+            })
   AND NEW.{m} IS NOT {_CLOCK}
 BEGIN
   {_BUMP}
@@ -79,8 +82,10 @@ BEGIN
 END""",
         ]
 
-    def install(self, spec: TableSpec, connection: Connection) -> None:
+    def prepare(self, spec: TableSpec, connection: Connection) -> None:
         clock_table(spec.table.metadata).create(connection, checkfirst=True)
+
+    def install(self, spec: TableSpec, connection: Connection) -> None:
         for statement in self.ddl(spec, connection.dialect):
             connection.exec_driver_sql(statement)
 
@@ -90,7 +95,9 @@ END""",
     def is_installed(self, spec: TableSpec, connection: Connection) -> bool:
         names = [object_name("rpde", spec, suffix) for suffix in ("_insert", "_update", "_delete")]
         found = connection.execute(
-            text("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN (:a, :b, :c)"),
+            text(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN (:a, :b, :c)"
+            ),
             dict(zip("abc", names, strict=True)),
         ).scalar_one()
         return bool(found == 3)

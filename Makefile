@@ -1,0 +1,44 @@
+# The two commands of the README: `make run` (the example app) and `make test` (everything).
+# Both set up what they need: a virtualenv in .venv, the Node validators, Debian's chromium.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck pytest conformance docs bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-fund --no-audit --loglevel=error
+	touch $@
+
+## The example app on embedded SQLite (FLASK_RUN_HOST / FLASK_RUN_PORT choose where).
+run: $(STAMP)
+	$(BIN)/flask --app example_app run
+
+## Everything CI checks: lint, types, the test suite, OpenActive's validators, the docs.
+test: lint typecheck pytest conformance docs
+
+lint: $(STAMP)
+	$(BIN)/ruff check rpde_publisher tests example_app conformance
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+conformance: $(STAMP) node_modules/.installed
+	$(BIN)/python -m conformance.check_feeds
+
+docs: $(STAMP)
+	$(BIN)/sphinx-build -q -W --keep-going -b html docs docs/_build/html
+
+clean:
+	rm -rf $(VENV) node_modules docs/_build test-output .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Conformance checks with OpenActive's own validators (run by ``make test``)."""

@@ -1,0 +1,37 @@
+// Walk whole RPDE feeds with OpenActive's rpde-validator and report every message.
+//
+// Usage: node conformance/rpde-validate.js OUTPUT.json URL [URL ...]
+// Writes {url: {pages, failures: [...], warnings: [...], notices: [...]}} to OUTPUT.json.
+// The validator stops after 20 pages unless told otherwise, so the limit is raised.
+const fs = require('fs');
+const { RpdeValidator } = require('@openactive/rpde-validator');
+
+const PAGE_LIMIT = 100000;
+
+async function validate(url) {
+  const log = await RpdeValidator(url, { pageLimit: PAGE_LIMIT, timeoutMs: 60000 });
+  const result = { pages: log.pages.length, failures: [], warnings: [], notices: [] };
+  for (const page of log.pages) {
+    for (const error of page.errors) {
+      const entry = { page: page.url, type: error.type, message: error.message };
+      if (error.severity === 'failure') result.failures.push(entry);
+      else if (error.severity === 'warning') result.warnings.push(entry);
+      else result.notices.push(entry);
+    }
+  }
+  return result;
+}
+
+async function main() {
+  const [output, ...urls] = process.argv.slice(2);
+  const results = {};
+  for (const url of urls) {
+    results[url] = await validate(url);
+  }
+  fs.writeFileSync(output, JSON.stringify(results, null, 2));
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(2);
+});

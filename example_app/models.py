@@ -1,0 +1,131 @@
+"""The leisure centre's booking data: organisations, places, activities, sessions, slots."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from datetime import timedelta
+from decimal import Decimal
+
+from flask_sqlalchemy import SQLAlchemy
+from rpde_publisher import FeedMixin
+from rpde_publisher.columns import UTCDateTime
+from sqlalchemy import Boolean
+from sqlalchemy import ForeignKey
+from sqlalchemy import Integer
+from sqlalchemy import Numeric
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+class Organisation(db.Model):  # type: ignore[name-defined,misc]
+    """A seller: the leisure trust or club that runs sessions and facilities."""
+
+    __tablename__ = "organisation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(String(300))
+    email: Mapped[str | None] = mapped_column(String(200))
+    #: Step 3 of publishing: an organisation that opts out leaves every feed.
+    publishes_open_data: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Place(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "place"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    street_address: Mapped[str] = mapped_column(String(200))
+    locality: Mapped[str] = mapped_column(String(100))
+    postcode: Mapped[str] = mapped_column(String(20))
+    latitude: Mapped[Decimal] = mapped_column(Numeric(9, 6))
+    longitude: Mapped[Decimal] = mapped_column(Numeric(9, 6))
+
+
+class Activity(db.Model):  # type: ignore[name-defined,misc]
+    """A concept of the OpenActive Activity List."""
+
+    __tablename__ = "activity"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    pref_label: Mapped[str] = mapped_column(String(100))
+
+
+class SessionSeries(FeedMixin, db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "session_series"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    place_id: Mapped[int] = mapped_column(ForeignKey("place.id"))
+    activity_id: Mapped[str] = mapped_column(ForeignKey("activity.id"))
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    organisation: Mapped[Organisation] = relationship()
+    place: Mapped[Place] = relationship()
+    activity: Mapped[Activity] = relationship()
+    offers: Mapped[list[Offer]] = relationship(
+        back_populates="series", cascade="all, delete-orphan", order_by="Offer.id"
+    )
+    sessions: Mapped[list[ScheduledSession]] = relationship(back_populates="series")
+
+
+class Offer(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "offer"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series_id: Mapped[int] = mapped_column(ForeignKey("session_series.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    price: Mapped[Decimal] = mapped_column(Numeric(8, 2))
+    series: Mapped[SessionSeries] = relationship(back_populates="offers")
+
+
+class ScheduledSession(FeedMixin, db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "scheduled_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series_id: Mapped[int] = mapped_column(ForeignKey("session_series.id"))
+    start: Mapped[datetime] = mapped_column(UTCDateTime())
+    end: Mapped[datetime] = mapped_column(UTCDateTime())
+    maximum_capacity: Mapped[int] = mapped_column(Integer)
+    remaining_capacity: Mapped[int] = mapped_column(Integer)
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    series: Mapped[SessionSeries] = relationship(back_populates="sessions")
+
+    @property
+    def duration(self) -> timedelta:
+        return self.end - self.start
+
+
+class FacilityUse(FeedMixin, db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "facility_use"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    place_id: Mapped[int] = mapped_column(ForeignKey("place.id"))
+    activity_id: Mapped[str] = mapped_column(ForeignKey("activity.id"))
+    organisation: Mapped[Organisation] = relationship()
+    place: Mapped[Place] = relationship()
+    activity: Mapped[Activity] = relationship()
+    slots: Mapped[list[Slot]] = relationship(back_populates="facility_use")
+
+
+class Slot(FeedMixin, db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "slot"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    facility_use_id: Mapped[int] = mapped_column(ForeignKey("facility_use.id"))
+    start: Mapped[datetime] = mapped_column(UTCDateTime())
+    end: Mapped[datetime] = mapped_column(UTCDateTime())
+    maximum_uses: Mapped[int] = mapped_column(Integer, default=1)
+    remaining_uses: Mapped[int] = mapped_column(Integer, default=1)
+    price: Mapped[Decimal] = mapped_column(Numeric(8, 2))
+    facility_use: Mapped[FacilityUse] = relationship(back_populates="slots")
+
+    @property
+    def duration(self) -> timedelta:
+        return self.end - self.start

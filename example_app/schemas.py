@@ -1,0 +1,152 @@
+"""The OpenActive data (Modelling Opportunity Data 2.0) of each feed's items."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask import has_app_context
+from marshmallow import fields
+from rpde_publisher.openactive import CONTEXT
+from rpde_publisher.openactive import DateTime
+from rpde_publisher.openactive import Duration
+from rpde_publisher.openactive import OpenActiveSchema
+
+#: Where the booking system's own pages live; item ``@id``s are built on it.
+DEFAULT_ID_BASE_URL = "https://leisure.example.org"
+ACTIVITY_LIST = "https://openactive.io/activity-list"
+
+
+def url_for_item(path: str) -> str:
+    """The absolute ``@id`` of a thing in the booking system."""
+    base = DEFAULT_ID_BASE_URL
+    if has_app_context():
+        base = current_app.config.get("EXAMPLE_ID_BASE_URL", base)
+    return f"{base.rstrip('/')}/{path}"
+
+
+class ConceptSchema(OpenActiveSchema):
+    type = fields.Constant("Concept", data_key="@type")
+    id = fields.String(data_key="@id")
+    pref_label = fields.String(data_key="prefLabel")
+    in_scheme = fields.Constant(ACTIVITY_LIST, data_key="inScheme")
+
+
+class OrganizationSchema(OpenActiveSchema):
+    type = fields.Constant("Organization", data_key="@type")
+    id = fields.Function(lambda o: url_for_item(f"organisations/{o.id}"), data_key="@id")
+    identifier = fields.Integer(attribute="id")
+    name = fields.String()
+    url = fields.String()
+    email = fields.String()
+
+
+class PlaceSchema(OpenActiveSchema):
+    type = fields.Constant("Place", data_key="@type")
+    id = fields.Function(lambda p: url_for_item(f"places/{p.id}"), data_key="@id")
+    identifier = fields.Integer(attribute="id")
+    name = fields.String()
+    address = fields.Function(
+        lambda p: {
+            "@type": "PostalAddress",
+            "streetAddress": p.street_address,
+            "addressLocality": p.locality,
+            "postalCode": p.postcode,
+            "addressCountry": "GB",
+        }
+    )
+    geo = fields.Function(
+        lambda p: {
+            "@type": "GeoCoordinates",
+            "latitude": float(p.latitude),
+            "longitude": float(p.longitude),
+        }
+    )
+
+
+class OfferSchema(OpenActiveSchema):
+    type = fields.Constant("Offer", data_key="@type")
+    id = fields.Function(lambda o: url_for_item(f"offers/{o.id}"), data_key="@id")
+    identifier = fields.Integer(attribute="id")
+    name = fields.String()
+    price = fields.Decimal(as_string=False)
+    price_currency = fields.Constant("GBP", data_key="priceCurrency")
+
+
+class SessionSeriesSchema(OpenActiveSchema):
+    context = fields.Constant(CONTEXT, data_key="@context")
+    type = fields.Constant("SessionSeries", data_key="@type")
+    id = fields.Function(lambda s: url_for_item(f"session-series/{s.id}"), data_key="@id")
+    identifier = fields.Integer(attribute="id")
+    name = fields.String()
+    description = fields.String()
+    url = fields.Function(lambda s: url_for_item(f"session-series/{s.id}"))
+    activity = fields.Function(lambda s: [ConceptSchema().dump(s.activity)])
+    organizer = fields.Nested(OrganizationSchema, attribute="organisation")
+    location = fields.Nested(PlaceSchema, attribute="place")
+    duration = Duration(attribute="duration_minutes")
+    offers = fields.List(fields.Nested(OfferSchema))
+
+
+class ScheduledSessionSchema(OpenActiveSchema):
+    context = fields.Constant(CONTEXT, data_key="@context")
+    type = fields.Constant("ScheduledSession", data_key="@type")
+    id = fields.Function(lambda s: url_for_item(f"scheduled-sessions/{s.id}"), data_key="@id")
+    identifier = fields.Integer(attribute="id")
+    super_event = fields.Function(
+        lambda s: url_for_item(f"session-series/{s.series_id}"), data_key="superEvent"
+    )
+    start_date = DateTime(attribute="start", data_key="startDate")
+    end_date = DateTime(attribute="end", data_key="endDate")
+    duration = Duration()
+    maximum_attendee_capacity = fields.Integer(
+        attribute="maximum_capacity", data_key="maximumAttendeeCapacity"
+    )
+    remaining_attendee_capacity = fields.Integer(
+        attribute="remaining_capacity", data_key="remainingAttendeeCapacity"
+    )
+    event_status = fields.Function(
+        lambda s: (
+            "https://schema.org/EventCancelled"
+            if s.cancelled
+            else "https://schema.org/EventScheduled"
+        ),
+        data_key="eventStatus",
+    )
+
+
+class FacilityUseSchema(OpenActiveSchema):
+    context = fields.Constant(CONTEXT, data_key="@context")
+    type = fields.Constant("FacilityUse", data_key="@type")
+    id = fields.Function(lambda f: url_for_item(f"facility-uses/{f.id}"), data_key="@id")
+    identifier = fields.Integer(attribute="id")
+    name = fields.String()
+    url = fields.Function(lambda f: url_for_item(f"facility-uses/{f.id}"))
+    activity = fields.Function(lambda f: [ConceptSchema().dump(f.activity)])
+    provider = fields.Nested(OrganizationSchema, attribute="organisation")
+    location = fields.Nested(PlaceSchema, attribute="place")
+
+
+class SlotSchema(OpenActiveSchema):
+    context = fields.Constant(CONTEXT, data_key="@context")
+    type = fields.Constant("Slot", data_key="@type")
+    id = fields.Function(
+        lambda s: url_for_item(f"facility-uses/{s.facility_use_id}/slots/{s.id}"), data_key="@id"
+    )
+    identifier = fields.Integer(attribute="id")
+    facility_use = fields.Function(
+        lambda s: url_for_item(f"facility-uses/{s.facility_use_id}"), data_key="facilityUse"
+    )
+    start_date = DateTime(attribute="start", data_key="startDate")
+    end_date = DateTime(attribute="end", data_key="endDate")
+    duration = Duration()
+    maximum_uses = fields.Integer(data_key="maximumUses")
+    remaining_uses = fields.Integer(data_key="remainingUses")
+    offers = fields.Function(
+        lambda s: [
+            {
+                "@type": "Offer",
+                "@id": url_for_item(f"facility-uses/{s.facility_use_id}/slots/{s.id}#offer"),
+                "price": float(s.price),
+                "priceCurrency": "GBP",
+            }
+        ]
+    )
