@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest conformance docs bench clean
+.PHONY: run test lint typecheck pytest conformance docs bench clean chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) node_modules/.installed chromium
 	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+## Debian's chromium, for the browser tests (installed when missing and we are root).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || \
+		apt-get install -y -q chromium >/dev/null 2>&1 || \
+		(apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1) || \
+		echo "chromium could not be installed: browser tests will be skipped"
 
 conformance: $(STAMP) node_modules/.installed
 	$(BIN)/python -m conformance.check_feeds

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from . import servers
+from .browser import browser  # noqa: F401  (fixture)
 from .models import make_app
 from .models import make_models
 from .models import Models
