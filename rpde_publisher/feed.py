@@ -145,7 +145,8 @@ def build_feed(
         )
     spec.ordering = ordering
     if spec.data_column is not None:
-        if spec.renderer is None:
+        # The same feed registered again (another app's RPDE instance) renders as told.
+        if spec.renderer is None or spec.feed_names == {feed_name}:
             spec.renderer = Renderer(model, schema, feed_name=feed_name)
         elif type(spec.renderer.schema) is not type(schema):
             raise ConfigurationError(

@@ -44,6 +44,8 @@ def page_statement(
     statement = select(id_, modified, live.label("live"), data.label("data")).select_from(
         spec.table
     )
+    # Rows not stamped yet (0: added before the toolkit, awaiting backfill) are not items.
+    statement = statement.where(modified > 0)
     visible = backend_for(dialect).visible(spec, settle_seconds)
     if visible is not None:
         statement = statement.where(visible)

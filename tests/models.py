@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typing as t
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from flask import Flask
@@ -11,6 +12,7 @@ from marshmallow import fields
 from marshmallow import Schema
 from rpde_publisher import FeedMixin
 from rpde_publisher import RPDE
+from rpde_publisher.columns import UTCDateTime
 from sqlalchemy import Boolean
 from sqlalchemy import ForeignKey
 from sqlalchemy import Numeric
@@ -33,9 +35,11 @@ class Models:
     Series: t.Any
     Facility: t.Any
     Change: t.Any
+    Occurrence: t.Any
     SeriesSchema: type[Schema]
     FacilitySchema: type[Schema]
     ChangeSchema: type[Schema]
+    OccurrenceSchema: type[Schema]
 
 
 def make_models() -> Models:
@@ -89,6 +93,15 @@ def make_models() -> Models:
         id: Mapped[int] = mapped_column(primary_key=True)
         name: Mapped[str] = mapped_column(String(100))
 
+    class Occurrence(FeedMixin, Base):
+        """A child feed whose filter reaches the organisation through its series."""
+
+        __tablename__ = "occurrence"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        series_id: Mapped[int] = mapped_column(ForeignKey("series.id"))
+        starts: Mapped[datetime] = mapped_column(UTCDateTime())
+        series: Mapped[Series] = relationship()
+
     class PlaceSchema(Schema):
         name = fields.String()
 
@@ -108,6 +121,10 @@ def make_models() -> Models:
     class ChangeSchema(Schema):
         name = fields.String()
 
+    class OccurrenceSchema(Schema):
+        series_id = fields.Integer()
+        starts = fields.DateTime()
+
     # Configure now: a later test's configure step must not meet these half-collected.
     Base.registry.configure()
     return Models(
@@ -118,9 +135,11 @@ def make_models() -> Models:
         Series,
         Facility,
         Change,
+        Occurrence,
         SeriesSchema,
         FacilitySchema,
         ChangeSchema,
+        OccurrenceSchema,
     )
 
 
