@@ -170,10 +170,18 @@ class DatabaseServer:
 
 
 def postgresql_server() -> DatabaseServer:
-    """The configured PostgreSQL, else a throwaway one, else :exc:`Unavailable`."""
-    if _answers(POSTGRESQL_URL):
+    """The configured PostgreSQL, else a throwaway one, else :exc:`Unavailable`.
+
+    ``RPDE_TEST_POSTGRESQL=throwaway`` always starts a throwaway server.
+    """
+    if os.environ.get("RPDE_TEST_POSTGRESQL") != "throwaway" and _answers(POSTGRESQL_URL):
         return DatabaseServer(POSTGRESQL_URL)
-    server = ThrowawayPostgreSQL.create()
+    return throwaway_postgresql_server()
+
+
+def throwaway_postgresql_server(extra_conf: str = "") -> DatabaseServer:
+    """A new PostgreSQL cluster of our own (initdb + pg_ctl), or :exc:`Unavailable`."""
+    server = ThrowawayPostgreSQL.create(extra_conf)
     for _ in range(50):
         if _answers(server.url):
             return DatabaseServer(server.url, throwaway=server)
