@@ -7,8 +7,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 from flask_sqlalchemy import SQLAlchemy
-from rpde_publisher import FeedMixin
-from rpde_publisher.columns import UTCDateTime
 from sqlalchemy import Boolean
 from sqlalchemy import ForeignKey
 from sqlalchemy import Integer
@@ -19,6 +17,9 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
+
+from rpde_publisher import FeedMixin
+from rpde_publisher.columns import UTCDateTime
 
 
 class Base(DeclarativeBase):

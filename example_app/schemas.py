@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from flask import has_app_context
 from marshmallow import fields
+
 from rpde_publisher.openactive import CONTEXT
 from rpde_publisher.openactive import DateTime
 from rpde_publisher.openactive import Duration

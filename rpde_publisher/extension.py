@@ -166,7 +166,7 @@ class RPDE:
         self._apps[app] = AppState(
             settings=settings,
             sessions=SessionSource(factory),
-            cache=PageCache.for_app(app, cache or self._cache),
+            cache=PageCache.for_app(app, cache or self._cache, settings.cache_retry_seconds),
         )
         app.extensions[_EXTENSION_KEY] = self
 

@@ -45,12 +45,28 @@ class SessionSource:
                 session.close()
 
     @contextmanager
-    def connection(self, table: Table) -> Iterator[Connection]:
-        """A connection for reading ``table``; any transaction begun here ends here."""
+    def connection(
+        self, table: Table, statement_timeout: float | None = None
+    ) -> Iterator[Connection]:
+        """A connection for reading ``table``; any transaction begun here ends here.
+
+        With ``statement_timeout``, each statement fails (``OperationalError``) after
+        that many seconds, so a page cannot hold a connection for long.
+        """
         with self.session() as session:
             began = not session.in_transaction()
             try:
-                yield session.connection(bind_arguments={"clause": table})
+                connection = session.connection(bind_arguments={"clause": table})
+                if statement_timeout:
+                    from .backends import backend_for
+
+                    limit = backend_for(connection.dialect).statement_timeout(
+                        connection, statement_timeout
+                    )
+                    with limit:
+                        yield connection
+                else:
+                    yield connection
             finally:
                 if began and not self.owns_sessions:
                     session.rollback()

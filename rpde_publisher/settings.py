@@ -22,6 +22,9 @@ DEFAULTS: dict[str, t.Any] = {
     "RPDE_LAST_PAGE_MAX_AGE": 8,
     "RPDE_SETTLE_SECONDS": 2.0,
     "RPDE_TOMBSTONE_RETENTION": timedelta(days=7),
+    "RPDE_STATEMENT_TIMEOUT": 10.0,
+    "RPDE_RETRY_AFTER": 60,
+    "RPDE_CACHE_RETRY_SECONDS": 30.0,
 }
 
 # Below this a consumer that polls once a week could miss a deletion (RPDE 1.0).
@@ -41,6 +44,9 @@ class Settings:
     last_page_max_age: int
     settle_seconds: float
     tombstone_retention: timedelta
+    statement_timeout: float | None
+    retry_after: int
+    cache_retry_seconds: float
 
     @classmethod
     def from_config(cls, config: t.Mapping[str, t.Any]) -> Settings:
@@ -70,6 +76,9 @@ class Settings:
             tombstone_retention=as_retention(
                 config["RPDE_TOMBSTONE_RETENTION"], "RPDE_TOMBSTONE_RETENTION"
             ),
+            statement_timeout=_non_negative_float(config, "RPDE_STATEMENT_TIMEOUT") or None,
+            retry_after=_positive_int(config, "RPDE_RETRY_AFTER"),
+            cache_retry_seconds=_non_negative_float(config, "RPDE_CACHE_RETRY_SECONDS"),
         )
 
 
@@ -105,6 +114,8 @@ def _positive_int(config: t.Mapping[str, t.Any], key: str, maximum: int | None =
 
 
 def _non_negative_float(config: t.Mapping[str, t.Any], key: str) -> float:
+    if config[key] is None:
+        return 0.0
     try:
         value = float(config[key])
     except (TypeError, ValueError):

@@ -20,14 +20,19 @@ from .cursor import cursor_query
 from .cursor import parse_cursor
 from .errors import InvalidCursorError
 from .page import render_page
+from .query import fetch_rows
 
 if t.TYPE_CHECKING:
+    from .cursor import Cursor
+    from .extension import AppState
     from .extension import RPDE
+    from .feed import Feed
+    from .query import ItemRow
 
 logger = logging.getLogger("rpde_publisher")
 
-#: Seconds a consumer is asked to wait when the database cannot answer.
-RETRY_AFTER_SECONDS = 60
+#: Errors that can mean the database is down, too slow, or out of connections.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError, DBAPIError)
 
 
 class FeedResponse(Response):
@@ -69,24 +74,13 @@ def make_blueprint(extension: RPDE) -> Blueprint:
         cache_key = f"{feed_url}?{query}"
         cached = state.cache.get(cache_key)
         if cached is None:
-            from .query import fetch_rows
-
             try:
-                with state.sessions.connection(feed.spec.table) as connection:
-                    rows = fetch_rows(
-                        connection,
-                        feed,
-                        cursor,
-                        settings.page_size,
-                        settle_seconds=settings.settle_seconds,
-                    )
-            except (OperationalError, InterfaceError, PoolTimeoutError, DBAPIError) as exc:
-                if isinstance(exc, DBAPIError) and not (
-                    isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated
-                ):
+                rows = _read_rows(state, feed, cursor)
+            except DATABASE_UNAVAILABLE as exc:
+                if isinstance(exc, DBAPIError) and not _is_outage(exc):
                     raise
                 logger.warning("Feed %r could not read the database: %s", name, exc)
-                return _unavailable()
+                return unavailable(settings.retry_after)
             page = render_page(
                 rows,
                 kind=feed.kind,
@@ -107,6 +101,27 @@ def make_blueprint(extension: RPDE) -> Blueprint:
     return blueprint
 
 
+def _read_rows(state: AppState, feed: Feed, cursor: Cursor) -> list[ItemRow]:
+    """The page's rows; a connection the database dropped is retried once on a fresh one."""
+    settings = state.settings
+    for attempt in (1, 2):
+        try:
+            with state.sessions.connection(
+                feed.spec.table, statement_timeout=settings.statement_timeout
+            ) as connection:
+                return fetch_rows(
+                    connection,
+                    feed,
+                    cursor,
+                    settings.page_size,
+                    settle_seconds=settings.settle_seconds,
+                )
+        except DBAPIError as exc:
+            if attempt == 2 or not exc.connection_invalidated:
+                raise
+    raise AssertionError("unreachable")
+
+
 def _absolute(base_url: str | None, path: str) -> str:
     """``path`` made absolute with ``RPDE_BASE_URL``, else the request's own host."""
     origin = base_url if base_url is not None else request.host_url.rstrip("/")
@@ -121,14 +136,20 @@ def _json_error(status: int, body: dict[str, t.Any]) -> Response:
     return response
 
 
-def _unavailable() -> Response:
+def _is_outage(exc: DBAPIError) -> bool:
+    """Whether a database error means "not now" (unreachable, too slow) rather than a bug."""
+    return isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated
+
+
+def unavailable(retry_after: int) -> Response:
+    """``503`` with ``Retry-After``, never cached: consumers come back later."""
     response = _json_error(
         503,
         {
             "error": "unavailable",
-            "message": "The feed cannot reach its database right now; try again later.",
-            "retry_after": RETRY_AFTER_SECONDS,
+            "message": "The feed cannot read its database right now; try again later.",
+            "retry_after": retry_after,
         },
     )
-    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response.headers["Retry-After"] = str(retry_after)
     return response

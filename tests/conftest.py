@@ -9,11 +9,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from rpde_publisher import RPDE
 from sqlalchemy import create_engine
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+
+from rpde_publisher import RPDE
 
 from . import servers
 from .browser import browser  # noqa: F401  (fixture)

@@ -10,9 +10,6 @@ from decimal import Decimal
 from flask import Flask
 from marshmallow import fields
 from marshmallow import Schema
-from rpde_publisher import FeedMixin
-from rpde_publisher import RPDE
-from rpde_publisher.columns import UTCDateTime
 from sqlalchemy import Boolean
 from sqlalchemy import ForeignKey
 from sqlalchemy import Numeric
@@ -24,6 +21,10 @@ from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 from sqlalchemy.orm import scoped_session
 from sqlalchemy.orm import sessionmaker
+
+from rpde_publisher import FeedMixin
+from rpde_publisher import RPDE
+from rpde_publisher.columns import UTCDateTime
 
 
 @dataclass

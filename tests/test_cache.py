@@ -93,8 +93,9 @@ def test_cache_lifetimes_follow_the_headers(
 
 def test_an_app_supplied_cache_is_used(sqlite_tables: t.Any, models: t.Any) -> None:
     from flask import Flask
-    from rpde_publisher import RPDE
     from sqlalchemy.orm import sessionmaker
+
+    from rpde_publisher import RPDE
 
     from .models import register_feeds
 

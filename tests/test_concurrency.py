@@ -15,7 +15,6 @@ import typing as t
 from urllib.parse import urlsplit
 
 import pytest
-from rpde_publisher import RPDE
 from sqlalchemy import BigInteger
 from sqlalchemy import Boolean
 from sqlalchemy import create_engine
@@ -26,6 +25,8 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import Session
+
+from rpde_publisher import RPDE
 
 from .models import make_app
 from .models import Models

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from rpde_publisher.cursor import Cursor
 from rpde_publisher.cursor import cursor_query
 from rpde_publisher.cursor import parse_cursor

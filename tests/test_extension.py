@@ -9,10 +9,6 @@ import pytest
 from flask import Flask
 from marshmallow import fields
 from marshmallow import Schema
-from rpde_publisher import ConfigurationError
-from rpde_publisher import RPDE
-from rpde_publisher.columns import UTCDateTime
-from rpde_publisher.settings import DEFAULTS
 from sqlalchemy import BigInteger
 from sqlalchemy import create_engine
 from sqlalchemy import String
@@ -22,6 +18,11 @@ from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import scoped_session
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
+
+from rpde_publisher import ConfigurationError
+from rpde_publisher import RPDE
+from rpde_publisher.columns import UTCDateTime
+from rpde_publisher.settings import DEFAULTS
 
 from .models import Models
 from .models import register_feeds

@@ -8,10 +8,11 @@ from datetime import datetime
 from datetime import UTC
 
 import pytest
-from rpde_publisher import RPDE
 from sqlalchemy import or_
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+
+from rpde_publisher import RPDE
 
 from .models import make_app
 from .models import Models

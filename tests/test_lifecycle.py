@@ -12,13 +12,6 @@ from datetime import timedelta
 from datetime import UTC
 
 import pytest
-from rpde_publisher import FeedMixin
-from rpde_publisher import RPDE
-from rpde_publisher.lifecycle import backfill
-from rpde_publisher.lifecycle import purge
-from rpde_publisher.lifecycle import retire
-from rpde_publisher.migration import install_triggers
-from rpde_publisher.migration import trigger_sql
 from sqlalchemy import select
 from sqlalchemy import String
 from sqlalchemy import text
@@ -28,6 +21,14 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import Session
+
+from rpde_publisher import FeedMixin
+from rpde_publisher import RPDE
+from rpde_publisher.lifecycle import backfill
+from rpde_publisher.lifecycle import purge
+from rpde_publisher.lifecycle import retire
+from rpde_publisher.migration import install_triggers
+from rpde_publisher.migration import trigger_sql
 
 from .models import make_app
 from .models import Models

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import typing as t
 
-from rpde_publisher.cursor import Cursor
-from rpde_publisher.query import page_statement
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
+
+from rpde_publisher.cursor import Cursor
+from rpde_publisher.query import page_statement
 
 
 def _seed(engine: t.Any, models: t.Any, count: int) -> None:

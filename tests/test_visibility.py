@@ -6,13 +6,14 @@ import json
 import typing as t
 
 import pytest
-from rpde_publisher.backends import backend_for
-from rpde_publisher.status import feed_status
 from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+
+from rpde_publisher.backends import backend_for
+from rpde_publisher.status import feed_status
 
 from .models import make_app
 from .walking import walk

@@ -55,6 +55,9 @@ class Backend(t.Protocol):
     def lag(self, spec: TableSpec, connection: Connection, settle_seconds: float) -> Lag:
         """How far the visible feed of ``spec``'s table lags behind the database."""
 
+    def statement_timeout(self, connection: Connection, seconds: float) -> t.ContextManager[None]:
+        """Within the block, statements on ``connection`` fail after ``seconds``."""
+
 
 def backend_for(dialect: Dialect) -> Backend:
     """The backend for ``dialect``; a clear error for a database we cannot make safe."""

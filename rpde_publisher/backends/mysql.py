@@ -8,6 +8,9 @@ consumer holds: keep write transactions short, or use PostgreSQL.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import func
 from sqlalchemy import literal_column
 from sqlalchemy import select
@@ -100,6 +103,20 @@ END""",
             seconds=settle_seconds,
             reason=f"changes settle for RPDE_SETTLE_SECONDS={settle_seconds:g} before they show",
         )
+
+    @contextmanager
+    def statement_timeout(self, connection: Connection, seconds: float) -> Iterator[None]:
+        mariadb = bool(getattr(connection.dialect, "is_mariadb", False))
+        variable = "max_statement_time" if mariadb else "max_execution_time"
+        value = f"{seconds:.3f}" if mariadb else str(int(seconds * 1000))
+        connection.exec_driver_sql(f"SET SESSION {variable} = {value}")
+        try:
+            yield
+        finally:  # pooled connections must not keep the limit for the app's own queries
+            try:
+                connection.exec_driver_sql(f"SET SESSION {variable} = 0")
+            except Exception:
+                connection.invalidate()
 
     @staticmethod
     def _watermark(settle_seconds: float) -> ColumnElement[int]:

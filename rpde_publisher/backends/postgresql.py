@@ -9,6 +9,9 @@ value a consumer can already hold: the feed cannot skip an item, whatever the wr
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import func
 from sqlalchemy import literal_column
 from sqlalchemy import select
@@ -175,6 +178,12 @@ $rpde$""",
             else "nothing holds the feed back"
         )
         return Lag(hidden_changes=int(hidden), seconds=float(oldest or 0.0), reason=reason)
+
+    @contextmanager
+    def statement_timeout(self, connection: Connection, seconds: float) -> Iterator[None]:
+        # LOCAL: the setting ends with the read's own transaction.
+        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {max(1, int(seconds * 1000))}")
+        yield
 
     @staticmethod
     def _watermark(spec: TableSpec) -> ColumnElement[int]:

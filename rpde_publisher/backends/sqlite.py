@@ -7,6 +7,10 @@ commit order: nothing can appear below a number a consumer has already seen.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Dialect
@@ -104,6 +108,18 @@ END""",
 
     def visible(self, spec: TableSpec, settle_seconds: float) -> ColumnElement[bool] | None:
         return None
+
+    @contextmanager
+    def statement_timeout(self, connection: Connection, seconds: float) -> Iterator[None]:
+        # SQLite runs in-process: a progress handler aborts a statement past its deadline.
+        deadline = time.monotonic() + seconds
+        dbapi = connection.connection.dbapi_connection
+        assert dbapi is not None
+        dbapi.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+        try:
+            yield
+        finally:
+            dbapi.set_progress_handler(None, 0)
 
     def lag(self, spec: TableSpec, connection: Connection, settle_seconds: float) -> Lag:
         return Lag(0, 0.0, "SQLite commits in stamp order; nothing holds the feed back")
