@@ -55,6 +55,10 @@ class Feed:
     spec: TableSpec
     #: The OpenActive feed type, when the kind is one OpenActive knows.
     feed_type: FeedType | None
+    #: Renders this feed's items with its schema.
+    renderer: Renderer
+    #: The column this feed's rendered data is stored in; ``None`` renders on request.
+    data_column: t.Any = None
     #: Tombstones of this feed are purged once this old; ``None`` uses
     #: :data:`RPDE_TOMBSTONE_RETENTION`.
     retention: timedelta | None = None
@@ -92,8 +96,10 @@ class Feed:
         embeddings = self.embeddings()
         for item in embeddings:
             embedding.register(item)
+        options = tuple(item.loader_option() for item in embeddings)
+        self.renderer.load_options = options
         if self.spec.renderer is not None and self.spec.renderer.schema is self.schema:
-            self.spec.renderer.load_options = tuple(item.loader_option() for item in embeddings)
+            self.spec.renderer.load_options = options
 
 
 def build_feed(
@@ -144,15 +150,19 @@ def build_feed(
             f" feed {feed_name!r} cannot use ordering={ordering!r} on the same table."
         )
     spec.ordering = ordering
-    if spec.data_column is not None:
-        # The same feed registered again (another app's RPDE instance) renders as told.
+    renderer = Renderer(model, schema, feed_name=feed_name)
+    data_column = None
+    if data is not None and spec.data_column is not None:
+        # One stored data column per table: the feed that stores it owns its schema. The
+        # same feed registered again (another app's RPDE instance) takes over.
         if spec.renderer is None or spec.feed_names == {feed_name}:
-            spec.renderer = Renderer(model, schema, feed_name=feed_name)
+            spec.renderer = renderer
         elif type(spec.renderer.schema) is not type(schema):
             raise ConfigurationError(
                 f"Feed {feed_name!r} renders {table.name!r} with a different schema from feed"
                 f" {sorted(spec.feed_names)}; pass data=None to render it on each request."
             )
+        data_column = spec.data_column
     spec.feed_names.add(feed_name)
     feed_retention = None
     if retention is not None:
@@ -172,6 +182,8 @@ def build_feed(
         ordering=ordering,
         spec=spec,
         feed_type=feed_type_for_kind(kind),
+        renderer=renderer,
+        data_column=data_column,
         retention=feed_retention,
         expires=expires,
         _publish_when=publish_when,

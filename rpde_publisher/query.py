@@ -40,7 +40,7 @@ def page_statement(
     criterion = feed.publish_when()
     if criterion is not None:
         live = and_(live, criterion)
-    data = spec.data_column if spec.data_column is not None else literal(None)
+    data = feed.data_column if feed.data_column is not None else literal(None)
     statement = select(id_, modified, live.label("live"), data.label("data")).select_from(
         spec.table
     )
@@ -74,21 +74,10 @@ def fetch_rows(
         for id_, modified, live, data in connection.execute(statement)
     ]
     missing = [row.id for row in rows if row.live and row.data is None]
-    if missing and feed.spec.renderer is not None:
-        rendered = feed.spec.renderer.render(connection, missing)
+    if missing:  # written by raw SQL, or a feed that renders on each request
+        rendered = feed.renderer.render(connection, missing)
         rows = [
-            ItemRow(row.id, row.modified, row.live, rendered.get(row.id))
-            if row.id in rendered
-            else row
+            ItemRow(row.id, row.modified, row.live, rendered[row.id]) if row.id in rendered else row
             for row in rows
-        ]
-    elif missing:
-        from .rendering import Renderer
-
-        rendered = Renderer(feed.model, feed.schema, feed_name=feed.name).render(
-            connection, missing
-        )
-        rows = [
-            ItemRow(row.id, row.modified, row.live, rendered.get(row.id, row.data)) for row in rows
         ]
     return rows

@@ -35,6 +35,7 @@ from .soak import Consumer
 from .soak import soak_seconds
 from .soak import SoakReport
 from .soak import Writers
+from .walking import settle as wait_until_visible
 
 pytestmark = pytest.mark.slow
 
@@ -73,6 +74,7 @@ def run_soak(
     consumer.start()
     writers.run_for(seconds)
     consumer.stop()
+    wait_until_visible(engine)
     consumer.catch_up(settle_seconds=settle + 0.2)
     report = SoakReport(seconds, writers.operations, consumer.pages, consumer.items)
     compare(consumer.copy, database_copy(engine, models), report)

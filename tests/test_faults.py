@@ -24,6 +24,7 @@ from . import servers
 from .models import make_app
 from .models import Models
 from .walking import path_of
+from .walking import settle
 from .walking import walk
 
 SERIES = "/openactive/feeds/session-series"
@@ -90,6 +91,7 @@ def test_connections_terminated_by_postgresql(
     models.Base.metadata.create_all(pg_engine)
     try:
         seed(pg_engine, models, 5)
+        settle(pg_engine)
         client = make_app(pg_engine, rpde).test_client()
         assert client.get(SERIES).status_code == 200
         with pg_engine.connect() as admin:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import typing as t
 from decimal import Decimal
 from urllib.parse import quote
@@ -11,15 +10,10 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from .walking import settle
 from .walking import walk
 
 FEED = "http://localhost/openactive/feeds/session-series"
-
-
-def settle(engine: t.Any) -> None:
-    """Wait out the settle lag on databases that have one (MariaDB in these tests)."""
-    if engine.dialect.name in ("mysql", "mariadb"):
-        time.sleep(0.1)
 
 
 def test_walk_sees_each_item_once_with_tombstones(

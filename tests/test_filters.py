@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import typing as t
 from datetime import datetime
 from datetime import UTC
@@ -16,6 +15,7 @@ from rpde_publisher import RPDE
 
 from .models import make_app
 from .models import Models
+from .walking import settle
 from .walking import walk
 
 SERIES = "http://localhost/openactive/feeds/session-series"
@@ -52,8 +52,7 @@ def opt_out_app(db_engine: Engine, models: Models) -> t.Iterator[t.Any]:
 def harvest(
     engine: Engine, client: t.Any, url: str, copy: dict[t.Any, t.Any] | None = None
 ) -> t.Any:
-    if engine.dialect.name in ("mysql", "mariadb"):
-        time.sleep(0.1)
+    settle(engine)
     return walk(client, url, copy=copy)
 
 

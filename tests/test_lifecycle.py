@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 import typing as t
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,15 +31,11 @@ from rpde_publisher.migration import trigger_sql
 
 from .models import make_app
 from .models import Models
+from .walking import settle
 from .walking import walk
 
 SERIES = "http://localhost/openactive/feeds/session-series"
 WEEK = timedelta(days=7)
-
-
-def settle(engine: Engine) -> None:
-    if engine.dialect.name in ("mysql", "mariadb"):
-        time.sleep(0.1)
 
 
 def transactions(engine: Engine) -> t.Callable[[], t.ContextManager[Connection]]:

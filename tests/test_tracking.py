@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 import typing as t
 from datetime import datetime
 from datetime import UTC
@@ -18,14 +17,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from .models import Models
+from .walking import settle
 from .walking import walk
 
 FEED = "http://localhost/openactive/feeds/session-series"
 
 
 def feed_items(engine: Engine, client: t.Any, url: str = FEED) -> dict[t.Any, dict[str, t.Any]]:
-    if engine.dialect.name in ("mysql", "mariadb"):
-        time.sleep(0.1)  # the settle lag of these tests
+    settle(engine)
     return {item["id"]: item for item in walk(client, url).items}
 
 

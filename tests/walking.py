@@ -60,3 +60,32 @@ def walk(
         assert body["next"] != url
         url = body["next"]
     raise AssertionError(f"no last page within {max_pages} pages")
+
+
+def settle(engine: t.Any, timeout: float = 60.0) -> None:
+    """Wait until everything committed so far is visible in the feeds.
+
+    MariaDB shows changes after the settle lag (0.05 s in these tests). PostgreSQL shows
+    them once every older write transaction has ended, and on a shared server those may
+    be other people's: wait for the snapshot's xmin to pass a transaction id taken now.
+    """
+    import time
+
+    from sqlalchemy import text
+
+    if engine.dialect.name in ("mysql", "mariadb"):
+        time.sleep(0.1)
+    elif engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            now = connection.execute(text("SELECT pg_current_xact_id()::text::bigint")).scalar()
+            connection.rollback()
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                xmin = connection.execute(
+                    text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+                ).scalar()
+                connection.rollback()
+                if xmin >= now:
+                    return
+                time.sleep(0.05)
+        raise AssertionError("a write transaction elsewhere held the feed back for too long")
