@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import typing as t
 
@@ -49,7 +50,20 @@ def make_blueprint(extension: RPDE) -> Blueprint:
     """A new blueprint serving ``extension``'s feeds (one per app)."""
     blueprint = Blueprint("rpde", __name__, template_folder="templates")
 
-    @blueprint.get("/feeds/<name>")
+    @blueprint.get("/feeds/")
+    def feed_index() -> Response:
+        settings = extension.state().settings
+        feeds = [
+            {
+                "name": feed.name,
+                "kind": feed.kind,
+                "url": _absolute(settings.base_url, url_for(".feed_page", name=feed.name)),
+            }
+            for feed in extension.feeds
+        ]
+        return _json(200, {"feeds": feeds}, cache_control=f"public, max-age={settings.max_age}")
+
+    @blueprint.get("/feeds/<path:name>")
     def feed_page(name: str) -> Response:
         feed = extension.feeds.get(name)
         if feed is None:
@@ -128,12 +142,14 @@ def _absolute(base_url: str | None, path: str) -> str:
     return origin + path
 
 
-def _json_error(status: int, body: dict[str, t.Any]) -> Response:
-    import json
-
+def _json(status: int, body: dict[str, t.Any], cache_control: str) -> Response:
     response = FeedResponse(json.dumps(body), status=status, content_type="application/json")
-    response.headers["Cache-Control"] = "no-store"
+    response.headers["Cache-Control"] = cache_control
     return response
+
+
+def _json_error(status: int, body: dict[str, t.Any]) -> Response:
+    return _json(status, body, cache_control="no-store")
 
 
 def _is_outage(exc: DBAPIError) -> bool:

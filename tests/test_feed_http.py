@@ -234,3 +234,19 @@ def test_unrelated_parameters_are_ignored(client: t.Any) -> None:
     response = client.get("/openactive/feeds/session-series?limit=5&_=123")
     assert response.status_code == 200
     assert response.get_json()["next"] == FEED
+
+
+@pytest.mark.parametrize("path", ["/openactive/feeds/session-series/", "/openactive/feeds/a/b"])
+def test_other_paths_under_feeds_get_a_json_404(client: t.Any, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.get_json()["error"] == "unknown_feed"
+
+
+def test_the_feed_index_lists_every_feed(client: t.Any) -> None:
+    body = client.get("/openactive/feeds/").get_json()
+    assert {feed["name"]: feed["url"] for feed in body["feeds"]} == {
+        "session-series": FEED,
+        "facility-uses": "http://localhost/openactive/feeds/facility-uses",
+        "events": "http://localhost/openactive/feeds/events",
+    }
