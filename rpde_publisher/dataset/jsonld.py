@@ -75,7 +75,6 @@ def catalog_jsonld(
             "@context": CATALOG_CONTEXT,
             "@type": "DataCatalog",
             "@id": url,
-            "url": url,
             "name": name,
             "datePublished": iso_date(settings.date_published),
             "publisher": publisher_jsonld(settings),
