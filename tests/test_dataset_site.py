@@ -233,7 +233,9 @@ def test_unset_settings_are_left_out_never_null_or_empty(make: t.Any) -> None:
         "https://permalink.openactive.io/dataset-site/open-data-documentation"
     )
     assert dataset["inLanguage"] == ["en-GB"]
-    assert (None, FOAF.mbox, None) not in site.graph
+    assert (None, DCTERMS.publisher, None) not in site.graph
+    assert (None, FOAF.name, None) not in site.graph
+    assert (None, ODRS.copyrightHolder, None) not in site.graph
     assert (None, DCTERMS.issued, None) not in site.graph
 
 

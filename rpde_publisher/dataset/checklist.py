@@ -200,7 +200,6 @@ _DATASET_FIELDS: list[tuple[str, bool, str]] = [
     ("discussionUrl", True, "RPDE_DISCUSSION_URL (a GitHub issues board)"),
     ("documentation", True, "RPDE_DOCUMENTATION_URL"),
     ("inLanguage", True, "RPDE_DATASET_LANGUAGES"),
-    ("publisher", True, "RPDE_PUBLISHER_NAME"),
     ("publisher.name", True, "RPDE_PUBLISHER_NAME"),
     ("publisher.legalName", True, "RPDE_PUBLISHER_LEGAL_NAME"),
     ("publisher.url", True, "RPDE_PUBLISHER_URL"),
