@@ -187,5 +187,8 @@ def human_date(value: str) -> str:
         parsed = date.fromisoformat(value)
         return f"{parsed.day} {parsed:%B %Y}"
     moment = datetime.fromisoformat(value)
-    zone = "UTC" if moment.utcoffset() == timedelta(0) else f"UTC{moment:%z}"
+    offset = moment.utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    zone = f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}" if minutes else "UTC"
     return f"{moment.day} {moment:%B %Y}, {moment:%H:%M} {zone}"
