@@ -280,3 +280,23 @@ def test_openactive_validator_accepts_organisation_sites_and_the_catalogue(
         assert result["misses"] == []
         for item in result["results"]:
             assert item["failures"] == [], (mode, item["name"], item["failures"])
+
+
+class _Keys:
+    def keys(self) -> list[t.Any]:
+        return [7, "bad key", "org-1", "org-1", True, None]
+
+    def metadata(self, key: str) -> Mapping[str, t.Any] | None:
+        return {"RPDE_PUBLISHER_NAME": f"Club {key}"}
+
+
+def test_catalogue_takes_integer_keys_and_leaves_out_malformed_ones(
+    sqlite_engine: Engine, rpde: RPDE, models: t.Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = site_app(sqlite_engine, rpde, models, **PLATFORM)
+    rpde.dataset_provider(_Keys())
+    with caplog.at_level(logging.WARNING, logger="rpde_publisher"):
+        catalog = app.test_client().get("/openactive/data-catalog").get_json()
+    assert catalog["dataset"] == [org_url("7"), org_url("org-1")]
+    assert "'bad key'" in caplog.text and "True" in caplog.text
+    assert get_site(app, "/openactive/organisations/7/").dataset["publisher"]["name"] == "Club 7"

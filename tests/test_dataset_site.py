@@ -463,3 +463,23 @@ def test_hostile_publisher_text_cannot_inject_html_or_leave_the_script(make: t.A
     assert site.text(ds, DCTERMS.description) == "Data " + HOSTILE
     publisher = site.value(ds, DCTERMS.publisher)
     assert site.text(publisher, FOAF.name) == "Evil " + HOSTILE
+
+
+def test_every_dataset_setting_has_a_default_a_field_and_documentation() -> None:
+    from dataclasses import fields
+    from pathlib import Path
+
+    from rpde_publisher.dataset.settings import config_key
+    from rpde_publisher.dataset.settings import DATASET_DEFAULTS
+    from rpde_publisher.dataset.settings import DatasetSettings
+
+    keys = {config_key(f.name) for f in fields(DatasetSettings)}
+    assert keys == set(DATASET_DEFAULTS)
+    documented = set(
+        re.findall(
+            r"^\.\. data:: (RPDE_\w+)$",
+            (Path(__file__).parent.parent / "docs" / "config.rst").read_text(),
+            re.M,
+        )
+    )
+    assert keys <= documented

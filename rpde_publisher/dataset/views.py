@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import functools
+import hashlib
 import json
 import logging
 import typing as t
@@ -92,14 +94,16 @@ def register_dataset_routes(blueprint: Blueprint, extension: RPDE) -> None:
         except (OperationalError, InterfaceError, PoolTimeoutError) as exc:
             logger.warning("The dataset provider could not list organisations: %s", exc)
             return _unavailable()
-        for key in keys:
+        site_urls = []
+        for key in dict.fromkeys(keys):
+            if isinstance(key, int) and not isinstance(key, bool):
+                key = str(key)  # database ids are fine as keys
             if not is_valid_key(key):
                 logger.warning("Organisation key %r cannot be part of a URL; left out.", key)
-        site_urls = [
-            absolute_url(settings.base_url, url_for(".organisation_site", key=key))
-            for key in dict.fromkeys(keys)
-            if is_valid_key(key)
-        ]
+                continue
+            site_urls.append(
+                absolute_url(settings.base_url, url_for(".organisation_site", key=key))
+            )
         own = dataset_settings()
         name = own.data_catalog_name or (
             f"{own.publisher_name} Open Data" if own.publisher_name else "Open Data Catalogue"
@@ -117,9 +121,17 @@ def register_dataset_routes(blueprint: Blueprint, extension: RPDE) -> None:
 
     @blueprint.get("/dataset-site.css")
     def dataset_stylesheet() -> Response:
-        response = Response(STYLESHEET.read_bytes(), content_type="text/css; charset=utf-8")
+        css, _ = _stylesheet()
+        response = Response(css, content_type="text/css; charset=utf-8")
         response.headers["Cache-Control"] = "public, max-age=86400"
         return response
+
+
+@functools.cache
+def _stylesheet() -> tuple[bytes, str]:
+    """The stylesheet and a short hash of it, which busts caches when it changes."""
+    css = STYLESHEET.read_bytes()
+    return css, hashlib.sha256(css).hexdigest()[:12]
 
 
 def dataset_settings() -> DatasetSettings:
@@ -167,7 +179,7 @@ def _page(site: DatasetSite) -> Response:
         site=site,
         settings=site.settings,
         jsonld=Markup(script_json(dataset_jsonld(site))),
-        stylesheet_url=url_for(".dataset_stylesheet"),
+        stylesheet_url=url_for(".dataset_stylesheet", v=_stylesheet()[1]),
         human_date=human_date,
     )
     response = Response(html, content_type="text/html; charset=utf-8")
