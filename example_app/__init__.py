@@ -27,6 +27,7 @@ def create_app(config: t.Mapping[str, t.Any] | None = None) -> Flask:
         RPDE_PUBLISHER_LOGO="https://riverside-leisure.example.org/logo.png",
         RPDE_DISCUSSION_URL="https://github.com/riverside-leisure/opendata/issues",
         RPDE_DATE_PUBLISHED="2026-01-05",
+        RPDE_BACKGROUND_IMAGE="https://riverside-leisure.example.org/pool.jpg",
     )
     app.config.from_prefixed_env()
     if config:

@@ -1,4 +1,4 @@
-"""The ``flask rpde`` commands: install, status, purge, retire, render, backfill."""
+"""The ``flask rpde`` commands: install, status, purge, retire, render, backfill, checklist."""
 
 from __future__ import annotations
 
@@ -180,3 +180,24 @@ def feeds_command() -> None:
     prefix = extension.state().settings.url_prefix
     for feed in extension.feeds:
         click.echo(f"{feed.name}\t{feed.kind}\t{feed.ordering}\t{prefix}/feeds/{feed.name}")
+
+
+@rpde_cli.command("checklist")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def checklist_command(as_json: bool) -> None:
+    """The five steps to publish open data: what is done and what is missing.
+
+    Exits with status 1 while anything required is missing.
+    """
+    from flask import current_app
+
+    from .dataset.checklist import format_checklist
+    from .dataset.checklist import run_checklist
+
+    steps = run_checklist(current_app._get_current_object(), get_extension())  # type: ignore[attr-defined]
+    if as_json:
+        click.echo(json.dumps([{**asdict(s), "done": s.done} for s in steps], indent=2))
+    else:
+        click.echo(format_checklist(steps))
+    if not all(step.done for step in steps):
+        raise SystemExit(1)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapper
 from sqlalchemy.orm import Session
 
 from .caching import PageCache
+from .dataset.organisations import DatasetProvider
 from .embedding import EmbedPath
 from .errors import ConfigurationError
 from .feed import build_feed
@@ -75,6 +76,9 @@ class RPDE:
         #: The registered feeds, by name.
         self.feeds = FeedRegistry()
         self._apps: WeakKeyDictionary[Flask, AppState] = WeakKeyDictionary()
+        #: The provider of per-organisation dataset sites, if one is registered with
+        #: :meth:`dataset_provider`.
+        self.organisation_sites: DatasetProvider | None = None
         if app is not None:
             self.init_app(app)
 
@@ -140,6 +144,22 @@ class RPDE:
         else:  # embeds name relationships that exist once every mapper is configured
             event.listen(Mapper, "after_configured", feed.configure, once=True)
         return feed
+
+    def dataset_provider(self, provider: DatasetProvider) -> DatasetProvider:
+        """Give each organisation its own dataset site, with settings from ``provider``.
+
+        Organisation ``key``'s site is served at ``{RPDE_URL_PREFIX}/organisations/<key>/``
+        and the ``DataCatalog`` listing every site at ``{RPDE_URL_PREFIX}/data-catalog``.
+        See :class:`~rpde_publisher.dataset.organisations.DatasetProvider`.
+
+        :param provider: An object with ``keys()`` and ``metadata(key)`` methods.
+        """
+        if not isinstance(provider, DatasetProvider):
+            raise ConfigurationError(
+                f"A dataset provider needs keys() and metadata(key) methods, got {provider!r}."
+            )
+        self.organisation_sites = provider
+        return provider
 
     def init_app(
         self,

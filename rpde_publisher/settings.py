@@ -6,6 +6,7 @@ import typing as t
 from dataclasses import dataclass
 from datetime import timedelta
 
+from .dataset.licences import open_licence
 from .errors import ConfigurationError
 
 CC_BY_4 = "https://creativecommons.org/licenses/by/4.0/"
@@ -68,7 +69,7 @@ class Settings:
             url_prefix=prefix,
             base_url=base_url,
             page_size=_positive_int(config, "RPDE_PAGE_SIZE", maximum=5000),
-            license=str(config["RPDE_LICENSE"]),
+            license=open_licence(config["RPDE_LICENSE"]).url,
             content_type=str(config["RPDE_CONTENT_TYPE"]),
             max_age=_positive_int(config, "RPDE_MAX_AGE"),
             last_page_max_age=_positive_int(config, "RPDE_LAST_PAGE_MAX_AGE"),

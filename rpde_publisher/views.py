@@ -112,6 +112,9 @@ def make_blueprint(extension: RPDE) -> Blueprint:
         response.headers["Access-Control-Allow-Origin"] = "*"
         return response
 
+    from .dataset.views import register_dataset_routes
+
+    register_dataset_routes(blueprint, extension)  # GET {prefix}/: the dataset site
     return blueprint
 
 

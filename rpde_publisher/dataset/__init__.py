@@ -1,0 +1,1 @@
+"""The dataset site: the page that tells people and machines who publishes the feeds, how."""

@@ -1,0 +1,362 @@
+"""``flask rpde checklist``: the five steps to publish open data, each done or missing."""
+
+from __future__ import annotations
+
+import json
+import re
+import typing as t
+from dataclasses import dataclass
+from dataclasses import field
+from urllib.parse import urlsplit
+
+from flask import Flask
+
+from ..backends import backend_for
+from .licences import open_licence
+from .reader import fetch_site
+from .reader import SitePage
+from .views import dataset_settings
+
+if t.TYPE_CHECKING:
+    from flask.testing import FlaskClient
+
+    from ..extension import RPDE
+    from ..feed import Feed
+
+Status = t.Literal["done", "missing", "advice"]
+#: How many organisations with problems are listed before the rest are counted.
+ORGANISATIONS_LISTED = 20
+
+
+@dataclass(frozen=True)
+class Item:
+    """One finding: ``done``, ``missing`` (required; the command fails) or ``advice``."""
+
+    status: Status
+    text: str
+
+
+@dataclass
+class Step:
+    """One of the five steps and what was found for it."""
+
+    number: int
+    title: str
+    items: list[Item] = field(default_factory=list)
+
+    @property
+    def done(self) -> bool:
+        return all(item.status != "missing" for item in self.items)
+
+    def add(self, status: Status, text: str) -> None:
+        self.items.append(Item(status, text))
+
+
+def run_checklist(app: Flask, extension: RPDE) -> list[Step]:
+    """Check the five steps against ``app`` as a consumer would see it (a test client)."""
+    client = app.test_client()
+    steps = [
+        Step(1, "Build the OpenActive API: feeds registered and valid"),
+        Step(2, "Choose a licence"),
+        Step(3, "Amend terms and build an opt-out"),
+        Step(4, "Create a dataset homepage"),
+        Step(5, "Get an Open Data Certificate"),
+    ]
+    with app.app_context():
+        prefix = extension.state().settings.url_prefix
+        pages = _check_feeds(steps[0], client, extension, prefix)
+        _check_licence(steps[1], extension, pages)
+        _check_opt_out(steps[2], extension)
+        site = _check_dataset_site(steps[3], client, extension, prefix)
+        _check_certificate(steps[4], site)
+    return steps
+
+
+# Step 1 -----------------------------------------------------------------------------
+
+
+def _check_feeds(
+    step: Step, client: FlaskClient, extension: RPDE, prefix: str
+) -> dict[str, dict[str, t.Any]]:
+    feeds = list(extension.feeds)
+    if not feeds:
+        step.add(
+            "missing",
+            "No feed is registered: publish a model with"
+            " rpde.feed(Model, kind='SessionSeries', schema=...).",
+        )
+        return {}
+    step.add("done", f"{len(feeds)} feed(s) registered: {', '.join(f.name for f in feeds)}.")
+    pages = {}
+    for feed in feeds:
+        _check_triggers(step, extension, feed)
+        page = check_first_page(step, client, f"{prefix}/feeds/{feed.name}", feed)
+        if page is not None:
+            pages[feed.name] = page
+    return pages
+
+
+def _check_triggers(step: Step, extension: RPDE, feed: Feed) -> None:
+    try:
+        with extension.state().sessions.connection(feed.spec.table) as connection:
+            installed = backend_for(connection.dialect).is_installed(feed.spec, connection)
+    except Exception as exc:  # the database may be unreachable: say so, do not crash
+        step.add("missing", f"{feed.name}: cannot reach its database ({exc.__class__.__name__}).")
+        return
+    if not installed:
+        step.add(
+            "missing",
+            f"{feed.name}: the database triggers that stamp changes are missing; run"
+            " `flask rpde install` (or db.create_all()).",
+        )
+
+
+def check_first_page(
+    step: Step, client: FlaskClient, path: str, feed: Feed
+) -> dict[str, t.Any] | None:
+    """A light validity check: the first page answers 200 with the shape of an RPDE page.
+
+    This is where ``flask rpde validate`` plugs in when it lands: replace this call with
+    its full walk (every page, every RPDE rule) and turn each failure into a ``missing``
+    item. Until then only the first page is checked.
+    """
+    response = client.get(path)
+    if response.status_code != 200:
+        step.add("missing", f"{feed.name}: GET {path} answered {response.status_code}.")
+        return None
+    try:
+        page = json.loads(response.get_data(as_text=True))
+    except ValueError:
+        step.add("missing", f"{feed.name}: GET {path} did not answer JSON.")
+        return None
+    problems = []
+    if not isinstance(page, dict):
+        problems.append("the page is not a JSON object")
+    else:
+        if not isinstance(page.get("items"), list):
+            problems.append("no 'items' array")
+        if not isinstance(page.get("next"), str) or not page["next"].startswith("http"):
+            problems.append("no absolute 'next' URL")
+        if not isinstance(page.get("license"), str):
+            problems.append("no 'license'")
+    if problems:
+        step.add(
+            "missing", f"{feed.name}: the first page is not an RPDE page: {'; '.join(problems)}."
+        )
+        return None
+    count = len(page["items"])
+    step.add("done", f"{feed.name}: the first page is an RPDE page ({count} item(s)).")
+    if count == 0:
+        step.add("advice", f"{feed.name}: the feed is empty; consumers will see no data yet.")
+    return t.cast(dict[str, t.Any], page)
+
+
+# Step 2 -----------------------------------------------------------------------------
+
+
+def _check_licence(step: Step, extension: RPDE, pages: dict[str, dict[str, t.Any]]) -> None:
+    licence = open_licence(extension.state().settings.license)
+    step.add("done", f"RPDE_LICENSE is {licence.name} ({licence.url}), an open licence.")
+    wrong = [name for name, page in pages.items() if page.get("license") != licence.url]
+    if wrong:
+        step.add("missing", f"Feed pages carry another licence: {', '.join(wrong)}.")
+    if not licence.is_openactive:
+        step.add(
+            "missing",
+            "OpenActive's validator and catalogue accept only CC BY 4.0: set RPDE_LICENSE ="
+            " 'https://creativecommons.org/licenses/by/4.0/' to publish through OpenActive.",
+        )
+
+
+# Step 3 -----------------------------------------------------------------------------
+
+
+def _check_opt_out(step: Step, extension: RPDE) -> None:
+    for feed in extension.feeds:
+        if feed.publish_when() is None:
+            step.add(
+                "missing",
+                f"{feed.name}: no opt-out filter. Pass publish_when= to rpde.feed() so the"
+                " items of an organisation that opts out leave the feed as deleted items.",
+            )
+        else:
+            step.add("done", f"{feed.name}: items outside publish_when= leave the feed.")
+    step.add(
+        "advice",
+        "Software cannot check your terms: make sure they tell each organisation that its"
+        " sessions and facilities are published as open data, and how to opt out.",
+    )
+
+
+# Step 4 -----------------------------------------------------------------------------
+
+# Required (True) and recommended (False) dataset-site fields, per OpenActive's data
+# models in DatasetSite mode, with the setting that fills each one.
+_DATASET_FIELDS: list[tuple[str, bool, str]] = [
+    ("name", True, "RPDE_DATASET_NAME or RPDE_PUBLISHER_NAME"),
+    ("description", True, "RPDE_DATASET_DESCRIPTION or RPDE_PUBLISHER_NAME"),
+    ("keywords", True, "RPDE_DATASET_KEYWORDS"),
+    ("distribution", True, "rpde.feed(...)"),
+    ("discussionUrl", True, "RPDE_DISCUSSION_URL (a GitHub issues board)"),
+    ("documentation", True, "RPDE_DOCUMENTATION_URL"),
+    ("inLanguage", True, "RPDE_DATASET_LANGUAGES"),
+    ("publisher.name", True, "RPDE_PUBLISHER_NAME"),
+    ("publisher.legalName", True, "RPDE_PUBLISHER_LEGAL_NAME"),
+    ("publisher.url", True, "RPDE_PUBLISHER_URL"),
+    ("publisher.logo", True, "RPDE_PUBLISHER_LOGO"),
+    ("publisher.email", False, "RPDE_PUBLISHER_EMAIL"),
+    ("datePublished", False, "RPDE_DATE_PUBLISHED"),
+    ("backgroundImage", False, "RPDE_BACKGROUND_IMAGE"),
+]
+_GITHUB_ISSUES = re.compile(r"^https://github\.com/[^/]+/[^/]+/issues/?$")
+
+
+def dataset_problems(jsonld: t.Any) -> list[Item]:
+    """What OpenActive's validator would miss in a dataset site's JSON-LD (no Flask)."""
+    if not isinstance(jsonld, dict):
+        return [Item("missing", "the page has no JSON-LD Dataset")]
+    items = []
+    if jsonld.get("@context") != ["https://schema.org/", "https://openactive.io/"]:
+        items.append(Item("missing", "@context is not the OpenActive dataset-site context"))
+    if not jsonld.get("@id") or jsonld.get("@id") != jsonld.get("url"):
+        items.append(Item("missing", "@id and url must both be the page's URL"))
+    for path, required, setting in _DATASET_FIELDS:
+        if _lookup(jsonld, path) is None:
+            kind: Status = "missing" if required else "advice"
+            what = "required" if required else "recommended"
+            items.append(Item(kind, f"{path} ({what}) is missing: set {setting}"))
+    for download in jsonld.get("distribution") or ():
+        if not download.get("additionalType"):
+            items.append(
+                Item(
+                    "missing",
+                    f"feed {download.get('contentUrl')}: its kind {download.get('name')!r} is"
+                    " not an OpenActive type, so it has no additionalType",
+                )
+            )
+    discussion = jsonld.get("discussionUrl")
+    if isinstance(discussion, str) and not _GITHUB_ISSUES.match(discussion):
+        if urlsplit(discussion).hostname == "github.com":
+            items.append(Item("missing", "RPDE_DISCUSSION_URL on GitHub must be the /issues page"))
+        else:
+            items.append(
+                Item(
+                    "advice",
+                    "RPDE_DISCUSSION_URL is not a GitHub issues board, the only kind"
+                    " OpenActive's tools recognise",
+                )
+            )
+    return items
+
+
+def _lookup(document: dict[str, t.Any], path: str) -> t.Any:
+    value: t.Any = document
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def _check_dataset_site(
+    step: Step, client: FlaskClient, extension: RPDE, prefix: str
+) -> SitePage | None:
+    settings = extension.state().settings
+    page = fetch_site(client, f"{prefix}/")
+    if page.error:
+        step.add("missing", f"The dataset site: {page.error}.")
+        return None
+    step.add("done", f"The dataset site answers at {page.url}.")
+    problems = dataset_problems(page.jsonld)
+    if not [p for p in problems if p.status == "missing"]:
+        step.add("done", "Its JSON-LD has every field OpenActive's validator requires.")
+    for item in problems:
+        step.add(item.status, item.text)
+    if settings.base_url is None:
+        step.add(
+            "advice",
+            "RPDE_BASE_URL is not set, so the site's URLs follow each request's host: set"
+            " it to the public origin (https://...) so @id matches the URL you register.",
+        )
+    elif not settings.base_url.startswith("https://"):
+        step.add("advice", "RPDE_BASE_URL is not https: register an https URL.")
+    if extension.organisation_sites is not None:
+        _check_organisation_sites(step, client, extension, prefix)
+    return page
+
+
+def _check_organisation_sites(
+    step: Step, client: FlaskClient, extension: RPDE, prefix: str
+) -> None:
+    response = client.get(f"{prefix}/data-catalog")
+    if response.status_code != 200:
+        step.add("missing", f"The data catalogue answered {response.status_code}.")
+        return
+    sites = json.loads(response.get_data(as_text=True)).get("dataset", [])
+    step.add("done", f"The data catalogue lists {len(sites)} organisation site(s).")
+    incomplete = []
+    for url in sites:
+        page = fetch_site(client, urlsplit(url).path)
+        missing = [i.text for i in dataset_problems(page.jsonld) if i.status == "missing"]
+        if page.error or missing:
+            incomplete.append(f"{url}: {page.error or '; '.join(missing)}")
+    for text in incomplete[:ORGANISATIONS_LISTED]:
+        step.add("missing", f"Organisation site {text} (set these in the provider's metadata)")
+    if len(incomplete) > ORGANISATIONS_LISTED:
+        step.add("missing", f"... and {len(incomplete) - ORGANISATIONS_LISTED} more.")
+
+
+# Step 5 -----------------------------------------------------------------------------
+
+# What the ODI certificate reads from the page's RDFa, and the setting behind each.
+_CERTIFICATE_TERMS: list[tuple[str, str, str]] = [
+    ("dct:title", "the title", "RPDE_DATASET_NAME"),
+    ("dct:description", "the description", "RPDE_DATASET_DESCRIPTION"),
+    ("foaf:name", "the publisher's name", "RPDE_PUBLISHER_NAME"),
+    ("foaf:homepage", "the publisher's website", "RPDE_PUBLISHER_URL"),
+    ("foaf:mbox", "a contact email", "RPDE_PUBLISHER_EMAIL"),
+    ("dct:license", "the licence", "RPDE_LICENSE"),
+    ("odrs:attributionText", "the rights statement", "RPDE_PUBLISHER_NAME"),
+    ("dcat:keyword", "keywords", "RPDE_DATASET_KEYWORDS"),
+    ("dcat:accessURL", "each feed's access URL", "rpde.feed(...)"),
+    ("dcat:accrualPeriodicity", "the update frequency", "the template"),
+    ("dct:issued", "the release date", "RPDE_DATE_PUBLISHED"),
+    ("dct:modified", "the modification date", "the template"),
+    ("odrs:copyrightYear", "the copyright year", "RPDE_DATE_PUBLISHED"),
+]
+
+
+def _check_certificate(step: Step, site: SitePage | None) -> None:
+    if site is None:
+        step.add("missing", "The certificate reads the dataset site, which is not available.")
+        return
+    if not site.head_ok:
+        step.add("missing", "The dataset site must answer HEAD with 200, as the ODI's bot asks.")
+    present = site.rdfa_properties
+    if "dcat:Dataset" not in site.rdfa_types:
+        step.add("missing", "The page has no dcat:Dataset: the certificate cannot read it.")
+    for term, what, setting in _CERTIFICATE_TERMS:
+        if term in present:
+            continue
+        step.add("missing", f"The page's DCAT lacks {what} ({term}): set {setting}.")
+    if step.done:
+        step.add("done", "The page carries every DCAT field the certificate form reads.")
+    settings = dataset_settings()
+    if not settings.discussion_url:
+        step.add("advice", "Gold level asks for a discussion forum: set RPDE_DISCUSSION_URL.")
+    step.add(
+        "advice",
+        f"Then apply at https://certificates.theodi.org/ and give {site.url} as the page"
+        " describing the data: the form fills itself in from it.",
+    )
+
+
+def format_checklist(steps: list[Step]) -> str:
+    """The checklist as text for a terminal."""
+    marks = {"done": "[x]", "missing": "[ ]", "advice": " - "}
+    lines = []
+    for step in steps:
+        lines.append(f"{step.number}. {step.title}: {'DONE' if step.done else 'MISSING'}")
+        lines.extend(f"   {marks[item.status]} {item.text}" for item in step.items)
+        lines.append("")
+    done = sum(step.done for step in steps)
+    lines.append(f"{done} of {len(steps)} steps done.")
+    return "\n".join(lines)

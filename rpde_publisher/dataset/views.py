@@ -1,0 +1,207 @@
+"""The dataset site's routes: the site, organisation sites, their catalogue, the stylesheet."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import hashlib
+import json
+import logging
+import typing as t
+from importlib import resources
+
+from flask import Blueprint
+from flask import current_app
+from flask import render_template
+from flask import Response
+from flask import url_for
+from flask.blueprints import BlueprintSetupState
+from markupsafe import Markup
+from sqlalchemy.exc import InterfaceError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from ..views import _absolute as absolute_url
+from ..views import RETRY_AFTER_SECONDS
+from .jsonld import catalog_jsonld
+from .jsonld import dataset_jsonld
+from .jsonld import script_json
+from .licences import open_licence
+from .organisations import is_valid_key
+from .settings import DATASET_DEFAULTS
+from .settings import DatasetSettings
+from .site import build_site
+from .site import DatasetSite
+from .site import FeedLink
+from .site import human_date
+
+if t.TYPE_CHECKING:
+    from ..extension import RPDE
+
+logger = logging.getLogger("rpde_publisher")
+
+_STATE_KEY = "rpde_publisher.dataset"
+TEMPLATE = "rpde_publisher/dataset_site.html"
+STYLESHEET = resources.files("rpde_publisher").joinpath("static", "dataset_site.css")
+
+#: The page runs no script and loads nothing from other hosts; this keeps it so even if
+#: a template override or a publisher's text tried otherwise.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none';"
+    " form-action 'none'; frame-ancestors 'self'"
+)
+
+
+def register_dataset_routes(blueprint: Blueprint, extension: RPDE) -> None:
+    """Add the dataset site's routes to the feeds' blueprint, and read its settings."""
+    blueprint.record_once(_read_settings)
+
+    @blueprint.get("/")
+    def dataset_site() -> Response:
+        settings = extension.state().settings
+        url = absolute_url(settings.base_url, url_for(".dataset_site"))
+        catalog_url = None
+        if extension.organisation_sites is not None:
+            catalog_url = absolute_url(settings.base_url, url_for(".data_catalog"))
+        return _page(_site(extension, url, dataset_settings(), catalog_url))
+
+    @blueprint.get("/organisations/<key>/")
+    def organisation_site(key: str) -> Response:
+        provider = extension.organisation_sites
+        if provider is None or not is_valid_key(key):
+            return _not_found()
+        try:
+            metadata = provider.metadata(key)
+        except (OperationalError, InterfaceError, PoolTimeoutError) as exc:
+            logger.warning("The dataset provider could not read organisation %r: %s", key, exc)
+            return _unavailable()
+        if metadata is None:
+            return _not_found()
+        settings = extension.state().settings
+        organisation_settings, _ = dataset_settings().for_organisation(metadata, key)
+        url = absolute_url(settings.base_url, url_for(".organisation_site", key=key))
+        catalog_url = absolute_url(settings.base_url, url_for(".data_catalog"))
+        return _page(_site(extension, url, organisation_settings, catalog_url))
+
+    @blueprint.get("/data-catalog")
+    def data_catalog() -> Response:
+        provider = extension.organisation_sites
+        if provider is None:
+            return _not_found()
+        settings = extension.state().settings
+        try:
+            keys = list(provider.keys())
+        except (OperationalError, InterfaceError, PoolTimeoutError) as exc:
+            logger.warning("The dataset provider could not list organisations: %s", exc)
+            return _unavailable()
+        site_urls = []
+        for key in dict.fromkeys(keys):
+            if isinstance(key, int) and not isinstance(key, bool):
+                key = str(key)  # database ids are fine as keys
+            if not is_valid_key(key):
+                logger.warning("Organisation key %r cannot be part of a URL; left out.", key)
+                continue
+            site_urls.append(
+                absolute_url(settings.base_url, url_for(".organisation_site", key=key))
+            )
+        own = dataset_settings()
+        name = own.data_catalog_name or (
+            f"{own.publisher_name} Open Data" if own.publisher_name else "Open Data Catalogue"
+        )
+        document = catalog_jsonld(
+            url=absolute_url(settings.base_url, url_for(".data_catalog")),
+            name=name,
+            settings=own,
+            licence=open_licence(settings.license),
+            dataset_urls=site_urls,
+        )
+        response = Response(json.dumps(document, indent=2), content_type="application/ld+json")
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        return response
+
+    @blueprint.get("/dataset-site.css")
+    def dataset_stylesheet() -> Response:
+        css, _ = _stylesheet()
+        response = Response(css, content_type="text/css; charset=utf-8")
+        response.headers["Cache-Control"] = "public, max-age=86400"
+        return response
+
+
+@functools.cache
+def _stylesheet() -> tuple[bytes, str]:
+    """The stylesheet and a short hash of it, which busts caches when it changes."""
+    css = STYLESHEET.read_bytes()
+    return css, hashlib.sha256(css).hexdigest()[:12]
+
+
+def dataset_settings() -> DatasetSettings:
+    """The current app's dataset-site settings, read once at start-up."""
+    return t.cast(DatasetSettings, current_app.extensions[_STATE_KEY])
+
+
+def _read_settings(state: BlueprintSetupState) -> None:
+    """Apply the dataset defaults and check them while ``init_app`` runs."""
+    config = state.app.config
+    for key, value in DATASET_DEFAULTS.items():
+        config.setdefault(key, copy.copy(value))
+    state.app.extensions[_STATE_KEY] = DatasetSettings.from_config(config)
+
+
+def feed_links(extension: RPDE) -> list[FeedLink]:
+    """The registered feeds, with their URLs built exactly as the feed pages build them."""
+    base_url = extension.state().settings.base_url
+    return [
+        FeedLink(
+            name=feed.name,
+            kind=feed.kind,
+            feed_type=feed.feed_type,
+            url=absolute_url(base_url, url_for(".feed_page", name=feed.name)),
+        )
+        for feed in extension.feeds
+    ]
+
+
+def _site(
+    extension: RPDE, url: str, settings: DatasetSettings, catalog_url: str | None
+) -> DatasetSite:
+    return build_site(
+        url=url,
+        settings=settings,
+        licence=open_licence(extension.state().settings.license),
+        feeds=feed_links(extension),
+        catalog_url=catalog_url,
+    )
+
+
+def _page(site: DatasetSite) -> Response:
+    html = render_template(
+        TEMPLATE,
+        site=site,
+        settings=site.settings,
+        jsonld=Markup(script_json(dataset_jsonld(site))),
+        stylesheet_url=url_for(".dataset_stylesheet", v=_stylesheet()[1]),
+        human_date=human_date,
+    )
+    response = Response(html, content_type="text/html; charset=utf-8")
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _not_found() -> Response:
+    return Response(
+        "<!doctype html><title>Not found</title><p>There is no dataset site here.</p>",
+        status=404,
+        content_type="text/html; charset=utf-8",
+    )
+
+
+def _unavailable() -> Response:
+    response = Response(
+        "<!doctype html><title>Unavailable</title>"
+        "<p>This dataset site cannot reach its database right now; try again later.</p>",
+        status=503,
+        content_type="text/html; charset=utf-8",
+    )
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

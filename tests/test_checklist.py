@@ -1,0 +1,165 @@
+"""``flask rpde checklist``: the five steps, done or missing, and its exit status."""
+
+from __future__ import annotations
+
+import json
+import typing as t
+
+import pytest
+from rpde_publisher import RPDE
+from sqlalchemy.engine import Engine
+
+from .dataset_apps import FULL_CONFIG
+from .dataset_apps import site_app
+from .models import Models
+
+
+def run(app: t.Any, *args: str) -> t.Any:
+    return app.test_cli_runner().invoke(args=["rpde", "checklist", *args])
+
+
+@pytest.fixture
+def filtered_rpde(models: Models) -> RPDE:
+    """The standard feeds, each with an opt-out filter."""
+    rpde = RPDE()
+    publishes = models.Organisation.publishes_open_data.is_(True)
+    rpde.feed(
+        models.Series,
+        kind="SessionSeries",
+        schema=models.SeriesSchema,
+        embeds=["organisation"],
+        publish_when=lambda: models.Series.organisation.has(publishes),
+    )
+    rpde.feed(
+        models.Facility,
+        kind="FacilityUse",
+        schema=models.FacilitySchema,
+        publish_when=models.Facility.name.isnot(None),
+    )
+    rpde.feed(
+        models.Change,
+        kind="Event",
+        schema=models.ChangeSchema,
+        ordering="change_number",
+        publish_when=models.Change.name.isnot(None),
+    )
+    return rpde
+
+
+def test_a_complete_publisher_passes_every_step(
+    sqlite_engine: Engine, filtered_rpde: RPDE, models: Models
+) -> None:
+    app = site_app(sqlite_engine, filtered_rpde, models, **FULL_CONFIG)
+    result = run(app)
+    assert result.exit_code == 0, result.output
+    for number in range(1, 6):
+        assert f"{number}. " in result.output
+    assert "MISSING" not in result.output and "[ ]" not in result.output
+    assert "5 of 5 steps done." in result.output
+    assert "[x] events: the first page is an RPDE page (0 item(s))." in result.output
+    assert "[x] Its JSON-LD has every field OpenActive's validator requires." in result.output
+    assert "https://data.harbour-sports.example.org/openactive/ as the page" in result.output
+
+
+def test_a_new_publisher_is_told_what_is_missing(
+    sqlite_engine: Engine, rpde: RPDE, models: Models
+) -> None:
+    result = run(site_app(sqlite_engine, rpde, models))
+    assert result.exit_code == 1
+    output = result.output
+    assert "1. Build the OpenActive API: feeds registered and valid: DONE" in output
+    assert "2. Choose a licence: DONE" in output
+    assert "3. Amend terms and build an opt-out: MISSING" in output
+    assert "[ ] session-series: no opt-out filter. Pass publish_when=" in output
+    assert "4. Create a dataset homepage: MISSING" in output
+    for line in (
+        "[ ] publisher.name (required) is missing: set RPDE_PUBLISHER_NAME",
+        "[ ] publisher.legalName (required) is missing: set RPDE_PUBLISHER_LEGAL_NAME",
+        "[ ] publisher.url (required) is missing: set RPDE_PUBLISHER_URL",
+        "[ ] publisher.logo (required) is missing: set RPDE_PUBLISHER_LOGO",
+        "[ ] discussionUrl (required) is missing: set RPDE_DISCUSSION_URL",
+        " -  datePublished (recommended) is missing: set RPDE_DATE_PUBLISHED",
+        " -  RPDE_BASE_URL is not set",
+    ):
+        assert line in output
+    assert "5. Get an Open Data Certificate: MISSING" in output
+    assert "[ ] The page's DCAT lacks the publisher's name (foaf:name)" in output
+    assert (
+        "[ ] The page's DCAT lacks a contact email (foaf:mbox): set RPDE_PUBLISHER_EMAIL" in output
+    )
+    assert (
+        "[ ] The page's DCAT lacks the release date (dct:issued): set RPDE_DATE_PUBLISHED" in output
+    )
+    assert "2 of 5 steps done." in output
+
+
+def test_a_licence_openactive_does_not_accept_is_missing(
+    sqlite_engine: Engine, filtered_rpde: RPDE, models: Models
+) -> None:
+    app = site_app(sqlite_engine, filtered_rpde, models, **FULL_CONFIG, RPDE_LICENSE="CC0-1.0")
+    result = run(app)
+    assert result.exit_code == 1
+    assert "2. Choose a licence: MISSING" in result.output
+    assert "RPDE_LICENSE is Creative Commons Zero 1.0" in result.output
+    assert "OpenActive's validator and catalogue accept only CC BY 4.0" in result.output
+
+
+def test_a_feed_that_cannot_answer_is_missing(
+    sqlite_engine: Engine, filtered_rpde: RPDE, models: Models
+) -> None:
+    app = site_app(sqlite_engine, filtered_rpde, models, **FULL_CONFIG)
+    models.Change.__table__.drop(sqlite_engine)
+    result = run(app)
+    assert result.exit_code == 1
+    assert "1. Build the OpenActive API: feeds registered and valid: MISSING" in result.output
+    assert "[ ] events: GET /openactive/feeds/events answered 503." in result.output
+    assert "[ ] events: the database triggers that stamp changes are missing" in result.output
+
+
+def test_a_github_discussion_url_must_be_the_issues_board(
+    sqlite_engine: Engine, filtered_rpde: RPDE, models: Models
+) -> None:
+    config = {**FULL_CONFIG, "RPDE_DISCUSSION_URL": "https://github.com/harbour-sports/opendata"}
+    result = run(site_app(sqlite_engine, filtered_rpde, models, **config))
+    assert result.exit_code == 1
+    assert "[ ] RPDE_DISCUSSION_URL on GitHub must be the /issues page" in result.output
+
+
+def test_json_output(sqlite_engine: Engine, rpde: RPDE, models: Models) -> None:
+    result = run(site_app(sqlite_engine, rpde, models, **FULL_CONFIG), "--json")
+    assert result.exit_code == 1
+    steps = json.loads(result.output)
+    assert [s["number"] for s in steps] == [1, 2, 3, 4, 5]
+    assert [s["done"] for s in steps] == [True, True, False, True, True]
+    assert {"status": "missing", "text": steps[2]["items"][0]["text"]} in steps[2]["items"]
+
+
+class _Sites:
+    def keys(self) -> list[str]:
+        return ["complete", "no-logo"]
+
+    def metadata(self, key: str) -> dict[str, t.Any] | None:
+        metadata = {
+            "RPDE_PUBLISHER_NAME": f"Club {key}",
+            "RPDE_PUBLISHER_LEGAL_NAME": f"Club {key} Ltd",
+            "RPDE_PUBLISHER_URL": f"https://{key}.example.org/",
+            "RPDE_PUBLISHER_EMAIL": f"data@{key}.example.org",
+            "RPDE_PUBLISHER_LOGO": f"https://{key}.example.org/logo.png",
+        }
+        if key == "no-logo":
+            del metadata["RPDE_PUBLISHER_LOGO"]
+        return metadata
+
+
+def test_incomplete_organisation_sites_are_missing(
+    sqlite_engine: Engine, filtered_rpde: RPDE, models: Models
+) -> None:
+    filtered_rpde.dataset_provider(_Sites())
+    result = run(site_app(sqlite_engine, filtered_rpde, models, **FULL_CONFIG))
+    assert result.exit_code == 1
+    assert "[x] The data catalogue lists 2 organisation site(s)." in result.output
+    assert (
+        "[ ] Organisation site https://data.harbour-sports.example.org/openactive/organisations"
+        "/no-logo/: publisher.logo (required) is missing: set RPDE_PUBLISHER_LOGO"
+    ) in result.output
+    assert "organisations/complete/" not in result.output
