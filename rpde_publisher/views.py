@@ -57,7 +57,7 @@ def make_blueprint(extension: RPDE) -> Blueprint:
             {
                 "name": feed.name,
                 "kind": feed.kind,
-                "url": _absolute(settings.base_url, url_for(".feed_page", name=feed.name)),
+                "url": absolute_url(settings.base_url, url_for(".feed_page", name=feed.name)),
             }
             for feed in extension.feeds
         ]
@@ -83,7 +83,7 @@ def make_blueprint(extension: RPDE) -> Blueprint:
             )
         except InvalidCursorError as exc:
             return _json_error(400, exc.as_dict())
-        feed_url = _absolute(settings.base_url, url_for(".feed_page", name=name))
+        feed_url = absolute_url(settings.base_url, url_for(".feed_page", name=name))
         query = cursor_query(cursor, feed.ordering)
         cache_key = f"{feed_url}?{query}"
         cached = state.cache.get(cache_key)
@@ -139,7 +139,7 @@ def _read_rows(state: AppState, feed: Feed, cursor: Cursor) -> list[ItemRow]:
     raise AssertionError("unreachable")
 
 
-def _absolute(base_url: str | None, path: str) -> str:
+def absolute_url(base_url: str | None, path: str) -> str:
     """``path`` made absolute with ``RPDE_BASE_URL``, else the request's own host."""
     origin = base_url if base_url is not None else request.host_url.rstrip("/")
     return origin + path

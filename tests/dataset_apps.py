@@ -5,8 +5,9 @@ from __future__ import annotations
 import typing as t
 
 from flask import Flask
-from rpde_publisher import RPDE
 from sqlalchemy.engine import Engine
+
+from rpde_publisher import RPDE
 
 from .models import make_app
 from .models import Models

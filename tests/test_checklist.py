@@ -6,8 +6,9 @@ import json
 import typing as t
 
 import pytest
-from rpde_publisher import RPDE
 from sqlalchemy.engine import Engine
+
+from rpde_publisher import RPDE
 
 from .dataset_apps import FULL_CONFIG
 from .dataset_apps import site_app

@@ -6,8 +6,9 @@ import typing as t
 from urllib.parse import urlsplit
 
 import pytest
-from rpde_publisher import RPDE
 from sqlalchemy.engine import Engine
+
+from rpde_publisher import RPDE
 
 from .conftest import OUTPUT
 from .dataset_apps import FULL_CONFIG

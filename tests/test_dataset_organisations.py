@@ -10,11 +10,12 @@ from collections.abc import Mapping
 
 import pytest
 from rdflib import URIRef
-from rpde_publisher import ConfigurationError
-from rpde_publisher import RPDE
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
+
+from rpde_publisher import ConfigurationError
+from rpde_publisher import RPDE
 
 from .dataset_apps import BASE
 from .dataset_apps import HOSTILE

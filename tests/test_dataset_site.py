@@ -15,9 +15,10 @@ from rdflib import Literal
 from rdflib import URIRef
 from rdflib.namespace import RDFS
 from rdflib.namespace import XSD
+from sqlalchemy.engine import Engine
+
 from rpde_publisher import ConfigurationError
 from rpde_publisher import RPDE
-from sqlalchemy.engine import Engine
 
 from .dataset_apps import BASE
 from .dataset_apps import FULL_CONFIG

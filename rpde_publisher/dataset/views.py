@@ -21,8 +21,7 @@ from sqlalchemy.exc import InterfaceError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from ..views import _absolute as absolute_url
-from ..views import RETRY_AFTER_SECONDS
+from ..views import absolute_url
 from .jsonld import catalog_jsonld
 from .jsonld import dataset_jsonld
 from .jsonld import script_json
@@ -74,7 +73,7 @@ def register_dataset_routes(blueprint: Blueprint, extension: RPDE) -> None:
             metadata = provider.metadata(key)
         except (OperationalError, InterfaceError, PoolTimeoutError) as exc:
             logger.warning("The dataset provider could not read organisation %r: %s", key, exc)
-            return _unavailable()
+            return _unavailable(extension.state().settings.retry_after)
         if metadata is None:
             return _not_found()
         settings = extension.state().settings
@@ -93,7 +92,7 @@ def register_dataset_routes(blueprint: Blueprint, extension: RPDE) -> None:
             keys = list(provider.keys())
         except (OperationalError, InterfaceError, PoolTimeoutError) as exc:
             logger.warning("The dataset provider could not list organisations: %s", exc)
-            return _unavailable()
+            return _unavailable(extension.state().settings.retry_after)
         site_urls = []
         for key in dict.fromkeys(keys):
             if isinstance(key, int) and not isinstance(key, bool):
@@ -196,12 +195,13 @@ def _not_found() -> Response:
     )
 
 
-def _unavailable() -> Response:
+def _unavailable(retry_after: int) -> Response:
     response = Response(
         "<!doctype html><title>Unavailable</title>"
         "<p>This dataset site cannot reach its database right now; try again later.</p>",
         status=503,
         content_type="text/html; charset=utf-8",
     )
-    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response.headers["Retry-After"] = str(retry_after)
+    response.headers["Cache-Control"] = "no-store"
     return response
