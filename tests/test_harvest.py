@@ -27,16 +27,12 @@ from sqlalchemy.orm import Session
 
 from . import faults
 from .harvesting import database_copy
+from .harvesting import settle
 from .live import serve
 from .models import make_app
 
 #: Tiny waits, so the fault tests run in well under a second each.
 QUICK = RetryPolicy(unavailable_wait=(0.01, 0.02), error_wait=0.01, attempts=4)
-
-
-def settle(engine: t.Any) -> None:
-    if engine.dialect.name in ("mysql", "mariadb"):
-        time.sleep(0.1)  # the test apps' RPDE_SETTLE_SECONDS is 0.05
 
 
 class Sleeps:

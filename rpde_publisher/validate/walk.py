@@ -307,7 +307,7 @@ def _refetch_last_page(harvester: Harvester, url: str, report: Report) -> None:
         _add(report, "last-page-stable", "The last page failed when fetched again.", url)
         return
     items = again.get("items")
-    if again.get("next") != url or items != []:
+    if resolve(again.get("next"), url) != url or items != []:
         what = (
             f"it now has {len(items)} item(s)"
             if isinstance(items, list) and items
