@@ -8,9 +8,11 @@ const fs = require('fs');
 const { RpdeValidator } = require('@openactive/rpde-validator');
 
 const PAGE_LIMIT = 100000;
+// Per request; the process also waits this long after a refused connection.
+const TIMEOUT_MS = Number(process.env.RPDE_VALIDATOR_TIMEOUT_MS) || 60000;
 
 async function validate(url) {
-  const log = await RpdeValidator(url, { pageLimit: PAGE_LIMIT, timeoutMs: 60000 });
+  const log = await RpdeValidator(url, { pageLimit: PAGE_LIMIT, timeoutMs: TIMEOUT_MS });
   const result = { pages: log.pages.length, failures: [], warnings: [], notices: [] };
   for (const page of log.pages) {
     for (const error of page.errors) {

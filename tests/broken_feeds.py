@@ -507,6 +507,7 @@ FIXTURES: dict[str, Fixture] = {
             "last-page-no-next",
             LastPageNoNext,
             "next-url-valid no-last-page",
+            "last-page-check",
             story='the last page has "next": null',
         ),
         _fixture(

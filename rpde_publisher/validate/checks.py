@@ -299,10 +299,11 @@ class FeedChecks:
                         + ".",
                         url,
                     )
-            self.last_timestamp = param(next_url, AFTER_TIMESTAMP)
-            self.last_change_number = param(next_url, AFTER_CHANGE_NUMBER)
-            if self.first_after_id is None:
-                self.first_after_id = param(next_url, AFTER_ID)
+        # As OpenActive's validator does: the cursor of the latest next (even a missing one).
+        self.last_timestamp = param(next_url, AFTER_TIMESTAMP)
+        self.last_change_number = param(next_url, AFTER_CHANGE_NUMBER)
+        if self.first_after_id is None:
+            self.first_after_id = param(next_url, AFTER_ID)
         previous = self._last_key if self._last_key is not None else requested
         disorder = []
         for item in items:
