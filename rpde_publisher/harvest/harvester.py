@@ -80,6 +80,7 @@ class Harvester:
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.poll_interval = poll_interval
+        #: Requests, pages, items, retries and time spent waiting so far.
         self.stats = HarvestStats()
         self._client = client or http_client(timeout)
         self._owns_client = client is None
