@@ -51,8 +51,9 @@ class DatabaseComparison:
             published, beyond = self._published(connection, final)
             live = [row for row in published if row.live]
             rendered = self._renderer().render(connection, [row.id for row in live])
+            published_ids = {row.id for row in published}
             kept_elsewhere = self._missing_ids(
-                connection, [i.id for i in copy if i.id not in {r.id for r in published}]
+                connection, [item.id for item in copy if item.id not in published_ids]
             )
         findings: list[Finding] = []
         add = self._adder(findings, last_url)
