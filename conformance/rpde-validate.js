@@ -1,19 +1,24 @@
 // Walk whole RPDE feeds with OpenActive's rpde-validator and report every message.
 //
 // Usage: node conformance/rpde-validate.js OUTPUT.json URL [URL ...]
-// Writes {url: {pages, failures: [...], warnings: [...], notices: [...]}} to OUTPUT.json.
+// Writes {url: {pages, failures: [...], warnings: [...], notices: [...]}} to OUTPUT.json;
+// each entry names the page, the validator's rule and error type, and its message.
 // The validator stops after 20 pages unless told otherwise, so the limit is raised.
 const fs = require('fs');
 const { RpdeValidator } = require('@openactive/rpde-validator');
 
 const PAGE_LIMIT = 100000;
+// Per request; the process also waits this long after a refused connection.
+const TIMEOUT_MS = Number(process.env.RPDE_VALIDATOR_TIMEOUT_MS) || 60000;
 
 async function validate(url) {
-  const log = await RpdeValidator(url, { pageLimit: PAGE_LIMIT, timeoutMs: 60000 });
+  const log = await RpdeValidator(url, { pageLimit: PAGE_LIMIT, timeoutMs: TIMEOUT_MS });
   const result = { pages: log.pages.length, failures: [], warnings: [], notices: [] };
   for (const page of log.pages) {
     for (const error of page.errors) {
-      const entry = { page: page.url, type: error.type, message: error.message };
+      const entry = {
+        page: page.url, rule: error.rule, type: error.type, message: error.message,
+      };
       if (error.severity === 'failure') result.failures.push(entry);
       else if (error.severity === 'warning') result.warnings.push(entry);
       else result.notices.push(entry);

@@ -1,8 +1,10 @@
 """The ``flask rpde`` commands: install, status, purge, retire, render, backfill, checklist."""
+"""The ``flask rpde`` commands: install, status, purge, retire, render, backfill, validate."""
 
 from __future__ import annotations
 
 import json
+import sys
 import typing as t
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +18,7 @@ from .backends import backend_for
 from .extension import get_extension
 from .extension import RPDE
 from .feed import Feed
+from .validate.command import validation_options
 
 rpde_cli = AppGroup("rpde", help="Publish and look after the app's OpenActive RPDE feeds.")
 
@@ -201,3 +204,38 @@ def checklist_command(as_json: bool) -> None:
         click.echo(format_checklist(steps))
     if not all(step.done for step in steps):
         raise SystemExit(1)
+@rpde_cli.command("validate")
+@click.argument("target")
+@validation_options
+def validate_command(target: str, **options: t.Any) -> None:
+    """Walk a whole feed and check every RPDE rule; exit 1 on any failure.
+
+    TARGET is a registered feed's name (validated in-process, and compared with the
+    database) or any feed's URL.
+    """
+    from flask import current_app
+
+    from .harvest import wsgi_client
+    from .validate import DatabaseComparison
+    from .validate.command import run_validation
+
+    extension = get_extension()
+    feed = extension.feeds.get(target)
+    if feed is None:
+        if "://" not in target:
+            known = ", ".join(sorted(f.name for f in extension.feeds)) or "none"
+            raise click.BadParameter(
+                f"{target!r} is neither a feed name ({known}) nor a URL", param_hint="TARGET"
+            )
+        sys.exit(run_validation(target, **options))
+    state = extension.state()
+    origin = state.settings.base_url or "http://localhost"
+    database = DatabaseComparison(
+        feed,
+        lambda: state.sessions.connection(feed.spec.table),
+        state.settings.settle_seconds,
+    )
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with wsgi_client(app, base_url=origin) as client:
+        url = f"{origin}{state.settings.url_prefix}/feeds/{feed.name}"
+        sys.exit(run_validation(url, client=client, database=database, **options))
