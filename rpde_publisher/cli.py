@@ -1,5 +1,4 @@
-"""The ``flask rpde`` commands: install, status, purge, retire, render, backfill, checklist."""
-"""The ``flask rpde`` commands: install, status, purge, retire, render, backfill, validate."""
+"""The ``flask rpde`` commands: install, status, purge, retire, render, checklist, validate."""
 
 from __future__ import annotations
 
@@ -204,6 +203,8 @@ def checklist_command(as_json: bool) -> None:
         click.echo(format_checklist(steps))
     if not all(step.done for step in steps):
         raise SystemExit(1)
+
+
 @rpde_cli.command("validate")
 @click.argument("target")
 @validation_options

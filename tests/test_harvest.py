@@ -12,6 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
 from rpde_publisher.harvest import FeedNotFound
 from rpde_publisher.harvest import FeedUnavailable
 from rpde_publisher.harvest import Harvester
@@ -22,14 +25,12 @@ from rpde_publisher.harvest import parse_retry_after
 from rpde_publisher.harvest import RetryPolicy
 from rpde_publisher.harvest import UnexpectedStatus
 from rpde_publisher.harvest import wsgi_client
-from sqlalchemy import text
-from sqlalchemy.orm import Session
 
 from . import faults
 from .harvesting import database_copy
-from .harvesting import settle
 from .live import serve
 from .models import make_app
+from .walking import settle
 
 #: Tiny waits, so the fault tests run in well under a second each.
 QUICK = RetryPolicy(unavailable_wait=(0.01, 0.02), error_wait=0.01, attempts=4)

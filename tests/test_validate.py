@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
 from rpde_publisher.harvest import Harvester
 from rpde_publisher.harvest import RetryPolicy
 from rpde_publisher.harvest import wsgi_client
@@ -17,13 +20,11 @@ from rpde_publisher.validate import format_report
 from rpde_publisher.validate import Report
 from rpde_publisher.validate import RULES
 from rpde_publisher.validate import validate_feed
-from sqlalchemy import text
-from sqlalchemy.orm import Session
 
 from . import broken_feeds
-from .harvesting import settle
 from .live import serve
 from .models import make_app
+from .walking import settle
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICK = RetryPolicy(unavailable_wait=(0, 0), error_wait=0, attempts=2)

@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+
 from rpde_publisher.harvest import Harvester
 from rpde_publisher.harvest import RetryPolicy
 from rpde_publisher.validate import Report
