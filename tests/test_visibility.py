@@ -155,3 +155,49 @@ def test_stored_data_matches_what_the_feed_serves(
     settle(tables)
     served = client.get(f"/openactive/feeds/{ordering_feed}").get_json()["items"][0]["data"]
     assert served == stored[ordering_feed]
+
+
+def test_changing_the_most_recently_stamped_row_moves_it(
+    tables: Engine, models: t.Any, client: t.Any
+) -> None:
+    # Found by the SQLite soak: a row whose stamp was the newest in the database (no
+    # write in between) must still be stamped again when it changes or is deleted.
+    with Session(tables) as session:
+        session.add(models.Series(name="newest"))
+        session.commit()
+        first = session.scalar(select(models.Series.modified))
+        session.get(models.Series, 1).name = "edited straight after"
+        session.commit()
+        second = session.scalar(select(models.Series.modified))
+        session.delete(session.get(models.Series, 1))
+        session.commit()
+        third = session.scalar(select(models.Series.modified))
+    assert first < second < third
+    settle(tables)
+    assert walk(client, FEED).items[-1]["state"] == "deleted"
+
+
+def test_sqlite_triggers_work_with_recursive_triggers_on(
+    sqlite_engine: Engine, models: t.Any, rpde: t.Any
+) -> None:
+    from sqlalchemy import event
+
+    @event.listens_for(sqlite_engine, "connect")
+    def _recursive(dbapi_connection: t.Any, record: t.Any) -> None:
+        dbapi_connection.execute("PRAGMA recursive_triggers = ON")
+
+    sqlite_engine.dispose()
+    models.Base.metadata.create_all(sqlite_engine)
+    with Session(sqlite_engine) as session:
+        session.add_all([models.Series(name="a"), models.Series(name="b")])
+        session.commit()
+        session.get(models.Series, 2).name = "b2"
+        session.commit()
+        session.delete(session.get(models.Series, 1))
+        session.commit()
+        rows = session.execute(
+            select(models.Series.id, models.Series.modified, models.Series.deleted)
+        ).all()
+    stamps = {id_: modified for id_, modified, _ in rows}
+    assert stamps[1] > stamps[2] > 0, "each change stamped once, no runaway recursion"
+    assert [deleted is not None for _, _, deleted in rows] == [True, False]

@@ -67,13 +67,15 @@ BEGIN
   {_BUMP}
   UPDATE {table} SET {m} = {_CLOCK} WHERE {pk} = NEW.{pk};
 END""",
-            # The last condition keeps the trigger's own UPDATE from firing it again
-            # if the app turned recursive triggers on.
+            # The last condition keeps the trigger's own UPDATE (which moves the stamp
+            # from a past value onto the counter's fresh one) from firing it again if
+            # the app turned recursive triggers on. A user's UPDATE of the row stamped
+            # most recently (its stamp already equal to the counter) must still fire.
             f"""CREATE TRIGGER {names["_update"]} AFTER UPDATE ON {table}
 WHEN (NEW.{m} IS NOT OLD.{m} OR {
                 " OR ".join(f"NEW.{q(c.name)} IS NOT OLD.{q(c.name)}" for c in tracked)
             })
-  AND NEW.{m} IS NOT {_CLOCK}
+  AND NOT (NEW.{m} IS {_CLOCK} AND OLD.{m} IS NOT {_CLOCK})
 BEGIN
   {_BUMP}
   UPDATE {table} SET {m} = {_CLOCK}{set_data} WHERE {pk} = NEW.{pk};
