@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest conformance docs bench clean chromium
+.PHONY: run test lint typecheck pytest conformance docs bench clean chromium load-test
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ run: $(STAMP)
 test: lint typecheck pytest conformance docs
 
 lint: $(STAMP)
-	$(BIN)/ruff check rpde_publisher tests example_app conformance
+	$(BIN)/ruff check rpde_publisher tests example_app conformance loadtest deploy
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -46,6 +46,11 @@ conformance: $(STAMP) node_modules/.installed
 
 docs: $(STAMP)
 	$(BIN)/sphinx-build -q -W --keep-going -b html docs docs/_build/html
+
+## The full load test (docs/load-test.md): 200 consumers for 60 s against gunicorn + Redis +
+## PostgreSQL on loopback while writes happen. LOAD_ARGS="--users 40 --seconds 15" runs less.
+load-test: $(STAMP)
+	$(BIN)/python -m loadtest.run $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules docs/_build test-output .pytest_cache .mypy_cache .ruff_cache

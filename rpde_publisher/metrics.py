@@ -8,6 +8,7 @@ the answering worker's own.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
@@ -75,9 +76,14 @@ class FeedMetrics:
         self._down_until = 0.0
 
     def share(self, store: SharedStore, key: str) -> None:
-        """Add counts to the Redis hash ``key`` through ``store`` from now on."""
+        """Add counts to the Redis hash ``key`` through ``store`` from now on.
+
+        A worker's last counts are added when its process exits (gunicorn's workers exit
+        normally on a graceful stop or restart).
+        """
         self._store = store
         self._key = key
+        atexit.register(self.flush)
 
     @property
     def shared(self) -> bool:
