@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest conformance docs bench clean chromium load-test
+.PHONY: run test lint typecheck pytest conformance docs bench clean chromium load-test nginx
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,16 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) node_modules/.installed chromium
+pytest: $(STAMP) node_modules/.installed chromium nginx
 	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+## Debian's nginx, for the test of deploy/nginx/rpde.conf (installed when missing and we are
+## root; Debian's policy-rc.d keeps the package from starting a system nginx).
+nginx:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || [ "$$(id -u)" != 0 ] || \
+		apt-get install -y -q nginx >/dev/null 2>&1 || \
+		(apt-get update -q >/dev/null 2>&1 && apt-get install -y -q nginx >/dev/null 2>&1) || \
+		echo "nginx could not be installed: the nginx test will be skipped"
 
 ## Debian's chromium, for the browser tests (installed when missing and we are root).
 chromium:
