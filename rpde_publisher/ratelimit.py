@@ -31,8 +31,11 @@ class RateLimiter:
         client: t.Any = None,
         key_prefix: str = "rpde:rate:",
         retry_seconds: float = 30.0,
+        clock: t.Callable[[], float] = time.time,
     ) -> None:
         self.limit = limit
+        #: The wall clock that decides the windows (every worker's must agree).
+        self.clock = clock
         self.client = client
         self.key_prefix = key_prefix
         self.retry_seconds = retry_seconds
@@ -43,8 +46,7 @@ class RateLimiter:
 
     def retry_after(self, client_id: str) -> int | None:
         """Count one request from ``client_id``; ``None`` if allowed, else seconds to wait."""
-        now = time.time()
-        window = int(now)
+        window = int(self.clock())
         count = None
         if self.client is not None and time.monotonic() >= self._redis_down_until:
             count = self._count_in_redis(client_id, window)

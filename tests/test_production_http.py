@@ -177,9 +177,12 @@ def test_cache_entries_keep_tag_and_gzip_and_reject_damage() -> None:
 
 
 def test_rate_limit_answers_429_with_retry_after(sqlite_tables: Engine, rpde: RPDE) -> None:
-    client = make_app(sqlite_tables, rpde, RPDE_RATE_LIMIT=5).test_client()
-    while time.time() % 1 > 0.5:  # start early in a second so all requests share its window
-        time.sleep(0.05)
+    app = make_app(sqlite_tables, rpde, RPDE_RATE_LIMIT=5)
+    client = app.test_client()
+    limiter = rpde.state(app).limiter
+    assert limiter is not None and limiter.client is None, "counted in process"
+    now = [1_000_000.2]
+    limiter.clock = lambda: now[0]
     statuses = [client.get(SERIES).status_code for _ in range(8)]
     assert statuses == [200] * 5 + [429] * 3
     limited = client.get(SERIES)
@@ -188,7 +191,9 @@ def test_rate_limit_answers_429_with_retry_after(sqlite_tables: Engine, rpde: RP
     assert limited.get_json()["error"] == "rate_limited"
     other = client.get(SERIES, environ_base={"REMOTE_ADDR": "10.1.2.3"})
     assert other.status_code == 200, "another client has its own allowance"
-    time.sleep(1.05 - time.time() % 1)
+    now[0] = 1_000_000.9
+    assert client.get(SERIES).status_code == 429, "still the same second"
+    now[0] = 1_000_001.0
     assert client.get(SERIES).status_code == 200, "a new second, a new allowance"
 
 
@@ -212,13 +217,16 @@ def test_rate_limit_is_shared_through_redis(
         "RPDE_RATE_LIMIT": 6,
     }
     clients = []
+    second = float(int(time.time()) + 5)  # a window no earlier run has counted in
     for _ in range(2):  # two apps stand for two workers
         extension = RPDE()
         other = make_models()
         register_feeds(extension, other)
-        clients.append(make_app(sqlite_tables, extension, **config).test_client())
-    while time.time() % 1 > 0.4:
-        time.sleep(0.05)
+        app = make_app(sqlite_tables, extension, **config)
+        limiter = extension.state(app).limiter
+        assert limiter is not None and limiter.client is not None, "counted in Redis"
+        limiter.clock = lambda: second
+        clients.append(app.test_client())
     statuses = [clients[i % 2].get(SERIES).status_code for i in range(10)]
     assert statuses.count(200) == 6 and statuses.count(429) == 4
     keys = redis.Redis.from_url(redis_url).keys(config["CACHE_KEY_PREFIX"] + "rpde:rate:*")
