@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest conformance docs bench clean chromium
+.PHONY: run test lint typecheck pytest conformance docs bench clean chromium load-test nginx
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,13 +26,21 @@ run: $(STAMP)
 test: lint typecheck pytest conformance docs
 
 lint: $(STAMP)
-	$(BIN)/ruff check rpde_publisher tests example_app conformance
+	$(BIN)/ruff check rpde_publisher tests example_app conformance loadtest deploy
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) node_modules/.installed chromium
+pytest: $(STAMP) node_modules/.installed chromium nginx
 	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+## Debian's nginx, for the test of deploy/nginx/rpde.conf (installed when missing and we are
+## root; Debian's policy-rc.d keeps the package from starting a system nginx).
+nginx:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || [ "$$(id -u)" != 0 ] || \
+		apt-get install -y -q nginx >/dev/null 2>&1 || \
+		(apt-get update -q >/dev/null 2>&1 && apt-get install -y -q nginx >/dev/null 2>&1) || \
+		echo "nginx could not be installed: the nginx test will be skipped"
 
 ## Debian's chromium, for the browser tests (installed when missing and we are root).
 chromium:
@@ -47,6 +55,11 @@ conformance: $(STAMP) node_modules/.installed
 
 docs: $(STAMP)
 	$(BIN)/sphinx-build -q -W --keep-going -b html docs docs/_build/html
+
+## The full load test (docs/load-test.md): 200 consumers for 60 s against gunicorn + Redis +
+## PostgreSQL on loopback while writes happen. LOAD_ARGS="--users 40 --seconds 15" runs less.
+load-test: $(STAMP)
+	$(BIN)/python -m loadtest.run $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules docs/_build test-output .pytest_cache .mypy_cache .ruff_cache

@@ -13,35 +13,79 @@ from dataclasses import dataclass
 from flask import Flask
 from flask_caching import Cache
 
+from .representation import entity_tag
+from .representation import Representation
+
 logger = logging.getLogger("rpde_publisher")
 
-# Each entry is framed as magic, last-page flag, CRC-32 and length of the body, then the
-# body: a truncated or corrupted entry fails the check and is ignored.
-_MAGIC = b"RPD1"
-_HEADER = struct.Struct(">4sBII")
+# Each entry is framed as magic, flags (last page, gzipped form present), entity-tag
+# length, CRC-32 of everything after the header, body and gzip lengths; then the entity
+# tag, the body and the gzipped body. A truncated or corrupted entry fails the check and
+# is ignored; so is an entry in an older frame, which is simply rendered again.
+_MAGIC = b"RPD2"
+_HEADER = struct.Struct(">4sBBIII")
+_LAST = 1
+_GZIPPED = 2
 
 
 @dataclass(frozen=True)
 class CachedPage:
+    """A rendered page as the cache keeps it: one representation, hashed and compressed once."""
+
     body: bytes
     is_last: bool
+    #: The body's strong entity tag (computed from the body when not given).
+    etag: str = ""
+    #: The body gzipped, if it was worth compressing.
+    gzipped: bytes | None = None
+
+    def __post_init__(self) -> None:
+        if not self.etag:
+            object.__setattr__(self, "etag", entity_tag(self.body))
+
+    @classmethod
+    def build(cls, body: bytes, is_last: bool, gzip_level: int) -> CachedPage:
+        """Hash ``body`` and compress it (at ``gzip_level``; 0 never) for caching."""
+        representation = Representation.of(body, gzip_level)
+        return cls(body, is_last, representation.etag, representation.gzipped)
+
+    @property
+    def representation(self) -> Representation:
+        return Representation(self.body, self.etag, self.gzipped)
 
 
 def frame(page: CachedPage) -> bytes:
     """``page`` as one self-checking bytes value."""
-    header = _HEADER.pack(_MAGIC, page.is_last, zlib.crc32(page.body), len(page.body))
-    return header + page.body
+    tag = page.etag.encode("ascii")
+    gzipped = page.gzipped or b""
+    flags = (_LAST if page.is_last else 0) | (_GZIPPED if page.gzipped is not None else 0)
+    payload = tag + page.body + gzipped
+    header = _HEADER.pack(
+        _MAGIC, flags, len(tag), zlib.crc32(payload), len(page.body), len(gzipped)
+    )
+    return header + payload
 
 
 def unframe(value: t.Any) -> CachedPage | None:
     """The page in ``value``, or ``None`` unless it is an intact entry."""
     if not isinstance(value, bytes) or len(value) < _HEADER.size:
         return None
-    magic, is_last, checksum, length = _HEADER.unpack_from(value)
-    body = value[_HEADER.size :]
-    if magic != _MAGIC or length != len(body) or checksum != zlib.crc32(body):
+    magic, flags, tag_length, checksum, body_length, gzip_length = _HEADER.unpack_from(value)
+    payload = memoryview(value)[_HEADER.size :]
+    if (
+        magic != _MAGIC
+        or tag_length == 0
+        or tag_length + body_length + gzip_length != len(payload)
+        or checksum != zlib.crc32(payload)
+    ):
         return None
-    return CachedPage(body, bool(is_last))
+    body_end = tag_length + body_length
+    return CachedPage(
+        body=bytes(payload[tag_length:body_end]),
+        is_last=bool(flags & _LAST),
+        etag=bytes(payload[:tag_length]).decode("ascii"),
+        gzipped=bytes(payload[body_end:]) if flags & _GZIPPED else None,
+    )
 
 
 class PageCache:

@@ -25,10 +25,17 @@ from .feed import build_feed
 from .feed import Criterion
 from .feed import Feed
 from .feed import FeedRegistry
+from .production import feed_metrics
+from .production import rate_limiter
+from .production import read_sessions
 from .sessions import SessionSource
 from .settings import DEFAULTS
 from .settings import Settings
 from .tables import Ordering
+
+if t.TYPE_CHECKING:
+    from .metrics import FeedMetrics
+    from .ratelimit import RateLimiter
 
 _EXTENSION_KEY = "rpde_publisher"
 _USE_DATA_COLUMN: t.Any = object()
@@ -41,6 +48,11 @@ class AppState:
     settings: Settings
     sessions: SessionSource
     cache: PageCache
+    #: Where feed pages are read: a replica when configured, else ``sessions``.
+    read_sessions: SessionSource
+    metrics: FeedMetrics
+    #: The per-client limit of :data:`RPDE_RATE_LIMIT`, if set.
+    limiter: RateLimiter | None
 
 
 class RPDE:
@@ -62,6 +74,9 @@ class RPDE:
         ``db.session``, a ``scoped_session`` or a ``sessionmaker``.
     :param cache: A flask-caching ``Cache`` for rendered pages. By default the extension
         makes its own from the app's ``CACHE_*`` config.
+    :param read_session: Like ``session``, for reading feed pages only: a session factory
+        bound to a read replica. Writes and change tracking stay on ``session``. Default:
+        an engine on :data:`RPDE_READ_DATABASE_URI` if set, else ``session``.
     """
 
     def __init__(
@@ -70,9 +85,11 @@ class RPDE:
         *,
         session: Callable[[], Session] | None = None,
         cache: Cache | None = None,
+        read_session: Callable[[], Session] | None = None,
     ) -> None:
         self._session = session
         self._cache = cache
+        self._read_session = read_session
         #: The registered feeds, by name.
         self.feeds = FeedRegistry()
         self._apps: WeakKeyDictionary[Flask, AppState] = WeakKeyDictionary()
@@ -167,8 +184,12 @@ class RPDE:
         *,
         session: Callable[[], Session] | None = None,
         cache: Cache | None = None,
+        read_session: Callable[[], Session] | None = None,
     ) -> None:
-        """Register the feeds' blueprint and the ``flask rpde`` commands on ``app``."""
+        """Register the feeds' blueprint and the ``flask rpde`` commands on ``app``.
+
+        The arguments override those given to :class:`RPDE`.
+        """
         if _EXTENSION_KEY in app.extensions:
             raise RuntimeError(
                 "A 'RPDE' instance has already been registered on this Flask app. Import"
@@ -183,10 +204,15 @@ class RPDE:
                 "RPDE needs a session: pass session=db.session (Flask-SQLAlchemy), a"
                 " scoped_session or a sessionmaker to RPDE() or init_app()."
             )
+        sessions = SessionSource(factory)
+        page_cache = PageCache.for_app(app, cache or self._cache, settings.cache_retry_seconds)
         self._apps[app] = AppState(
             settings=settings,
-            sessions=SessionSource(factory),
-            cache=PageCache.for_app(app, cache or self._cache, settings.cache_retry_seconds),
+            sessions=sessions,
+            cache=page_cache,
+            read_sessions=read_sessions(settings, read_session or self._read_session, sessions),
+            metrics=feed_metrics(app, settings, page_cache),
+            limiter=rate_limiter(app, settings, page_cache),
         )
         app.extensions[_EXTENSION_KEY] = self
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typing as t
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import timedelta
 
 from .dataset.licences import open_licence
@@ -26,6 +27,12 @@ DEFAULTS: dict[str, t.Any] = {
     "RPDE_STATEMENT_TIMEOUT": 10.0,
     "RPDE_RETRY_AFTER": 60,
     "RPDE_CACHE_RETRY_SECONDS": 30.0,
+    "RPDE_READ_DATABASE_URI": None,
+    "RPDE_READ_ENGINE_OPTIONS": {},
+    "RPDE_GZIP_LEVEL": 6,
+    "RPDE_RATE_LIMIT": None,
+    "RPDE_METRICS_TOKEN": None,
+    "RPDE_METRICS_FLUSH_SECONDS": 1.0,
 }
 
 # Below this a consumer that polls once a week could miss a deletion (RPDE 1.0).
@@ -48,6 +55,13 @@ class Settings:
     statement_timeout: float | None
     retry_after: int
     cache_retry_seconds: float
+    #: Production settings (see docs/deployment.md).
+    read_database_uri: str | None = None
+    read_engine_options: t.Mapping[str, t.Any] = field(default_factory=dict)
+    gzip_level: int = 6
+    rate_limit: int | None = None
+    metrics_token: str | None = None
+    metrics_flush_seconds: float = 1.0
 
     @classmethod
     def from_config(cls, config: t.Mapping[str, t.Any]) -> Settings:
@@ -80,6 +94,7 @@ class Settings:
             statement_timeout=_non_negative_float(config, "RPDE_STATEMENT_TIMEOUT") or None,
             retry_after=_positive_int(config, "RPDE_RETRY_AFTER"),
             cache_retry_seconds=_non_negative_float(config, "RPDE_CACHE_RETRY_SECONDS"),
+            **_production_settings(config),
         )
 
 
@@ -124,3 +139,51 @@ def _non_negative_float(config: t.Mapping[str, t.Any], key: str) -> float:
     if value < 0:
         raise ConfigurationError(f"{key} must not be negative, got {value}.")
     return value
+
+
+def _production_settings(config: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """The keys for running behind a proxy with several workers (docs/deployment.md)."""
+    config = {**DEFAULTS, **config}
+    read_uri = config["RPDE_READ_DATABASE_URI"] or None
+    if read_uri is not None:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            read_uri = make_url(read_uri).render_as_string(hide_password=False)
+        except ArgumentError:
+            raise ConfigurationError(
+                "RPDE_READ_DATABASE_URI must be a SQLAlchemy database URL such as"
+                f" 'postgresql+psycopg://reader@replica/booking', got {read_uri!r}."
+            ) from None
+    options = config["RPDE_READ_ENGINE_OPTIONS"] or {}
+    if not isinstance(options, t.Mapping):
+        raise ConfigurationError(
+            "RPDE_READ_ENGINE_OPTIONS must be a mapping of create_engine() arguments,"
+            f" got {options!r}."
+        )
+    try:
+        gzip_level = int(config["RPDE_GZIP_LEVEL"])
+    except (TypeError, ValueError):
+        gzip_level = -1
+    if not 0 <= gzip_level <= 9:
+        raise ConfigurationError(
+            f"RPDE_GZIP_LEVEL must be 0 (off) to 9, got {config['RPDE_GZIP_LEVEL']!r}."
+        )
+    rate_limit = None
+    if config["RPDE_RATE_LIMIT"] not in (None, 0, "", False):
+        rate_limit = _positive_int(config, "RPDE_RATE_LIMIT")
+    token = config["RPDE_METRICS_TOKEN"] or None
+    if token is not None and (not isinstance(token, str) or len(token) < 16):
+        raise ConfigurationError(
+            "RPDE_METRICS_TOKEN must be a secret string of at least 16 characters"
+            " (or None to turn /metrics off)."
+        )
+    return {
+        "read_database_uri": read_uri,
+        "read_engine_options": dict(options),
+        "gzip_level": gzip_level,
+        "rate_limit": rate_limit,
+        "metrics_token": token,
+        "metrics_flush_seconds": _non_negative_float(config, "RPDE_METRICS_FLUSH_SECONDS"),
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import typing as t
 
 from flask import Blueprint
@@ -16,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from .caching import CachedPage
+from .conditional import send_representation
 from .cursor import as_multi
 from .cursor import cursor_query
 from .cursor import parse_cursor
@@ -77,23 +79,31 @@ def make_blueprint(extension: RPDE) -> Blueprint:
             )
         state = extension.state()
         settings = state.settings
+        if state.limiter is not None:
+            wait = state.limiter.retry_after(request.remote_addr or "unknown")
+            if wait is not None:
+                state.metrics.request(name, 429)
+                return too_many_requests(wait, settings.rate_limit or 0)
         try:
             cursor = parse_cursor(
                 as_multi(request.args), ordering=feed.ordering, integer_ids=feed.id_is_integer
             )
         except InvalidCursorError as exc:
+            state.metrics.request(name, 400)
             return _json_error(400, exc.as_dict())
         feed_url = absolute_url(settings.base_url, url_for(".feed_page", name=name))
         query = cursor_query(cursor, feed.ordering)
         cache_key = f"{feed_url}?{query}"
         cached = state.cache.get(cache_key)
         if cached is None:
+            started = time.perf_counter()
             try:
                 rows = _read_rows(state, feed, cursor)
             except DATABASE_UNAVAILABLE as exc:
                 if isinstance(exc, DBAPIError) and not _is_outage(exc):
                     raise
                 logger.warning("Feed %r could not read the database: %s", name, exc)
+                state.metrics.request(name, 503)
                 return unavailable(settings.retry_after)
             page = render_page(
                 rows,
@@ -103,18 +113,30 @@ def make_blueprint(extension: RPDE) -> Blueprint:
                 cursor=cursor,
                 ordering=feed.ordering,
             )
-            cached = CachedPage(page.body, page.is_last)
+            # Hashed and compressed once here; every cache hit reuses both.
+            cached = CachedPage.build(page.body, page.is_last, settings.gzip_level)
+            state.metrics.render(name, time.perf_counter() - started, last=page.is_last)
             max_age = settings.last_page_max_age if page.is_last else settings.max_age
             state.cache.set(cache_key, cached, timeout=max_age)
+        else:
+            state.metrics.hit(name)
         max_age = settings.last_page_max_age if cached.is_last else settings.max_age
-        response = FeedResponse(cached.body, status=200, content_type=settings.content_type)
-        response.headers["Cache-Control"] = f"public, max-age={max_age}"
-        response.headers["Access-Control-Allow-Origin"] = "*"
+        response = send_representation(
+            cached.representation,
+            content_type=settings.content_type,
+            cache_control=f"public, max-age={max_age}",
+            response_class=FeedResponse,
+            headers={"Access-Control-Allow-Origin": "*"},
+            vary=settings.gzip_level > 0,
+        )
+        state.metrics.request(name, response.status_code)
         return response
 
     from .dataset.views import register_dataset_routes
+    from .monitoring import register_monitoring_routes
 
     register_dataset_routes(blueprint, extension)  # GET {prefix}/: the dataset site
+    register_monitoring_routes(blueprint, extension)  # {prefix}/health and {prefix}/metrics
     return blueprint
 
 
@@ -123,7 +145,7 @@ def _read_rows(state: AppState, feed: Feed, cursor: Cursor) -> list[ItemRow]:
     settings = state.settings
     for attempt in (1, 2):
         try:
-            with state.sessions.connection(
+            with state.read_sessions.connection(
                 feed.spec.table, statement_timeout=settings.statement_timeout
             ) as connection:
                 return fetch_rows(
@@ -167,6 +189,20 @@ def unavailable(retry_after: int) -> Response:
         {
             "error": "unavailable",
             "message": "The feed cannot read its database right now; try again later.",
+            "retry_after": retry_after,
+        },
+    )
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def too_many_requests(retry_after: int, limit: int) -> Response:
+    """``429`` with ``Retry-After``, never cached: the client asked faster than allowed."""
+    response = _json_error(
+        429,
+        {
+            "error": "rate_limited",
+            "message": f"At most {limit} requests per second per client; slow down.",
             "retry_after": retry_after,
         },
     )

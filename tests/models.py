@@ -152,13 +152,13 @@ def register_feeds(rpde: RPDE, models: Models, **series_options: t.Any) -> None:
     rpde.feed(models.Change, kind="Event", schema=models.ChangeSchema, ordering="change_number")
 
 
-def make_app(engine: Engine, rpde: RPDE, **config: t.Any) -> Flask:
+def make_app(engine: Engine, rpde: RPDE, read_session: t.Any = None, **config: t.Any) -> Flask:
     """A Flask app serving ``rpde``'s feeds from ``engine`` through a scoped session."""
     app = Flask(__name__)
     app.config.update(TESTING=True, CACHE_TYPE="NullCache", RPDE_SETTLE_SECONDS=0.05)
     app.config.update(config)
     Session = scoped_session(sessionmaker(engine))
-    rpde.init_app(app, session=Session)
+    rpde.init_app(app, session=Session, read_session=read_session)
 
     @app.teardown_appcontext
     def _remove(exc: BaseException | None) -> None:

@@ -109,6 +109,35 @@ class ThrowawayPostgreSQL:
             pass
         shutil.rmtree(self.directory, ignore_errors=True)
 
+    def start_replica(self) -> ThrowawayPostgreSQL:
+        """A hot standby streaming from this server (``pg_basebackup -R``), started.
+
+        initdb's trust rules already admit replication connections from loopback, and
+        PostgreSQL 10+ defaults to ``wal_level = replica`` with WAL senders to spare.
+        """
+        basebackup = _pg_binary("pg_basebackup")
+        if basebackup is None:
+            raise Unavailable("PostgreSQL's pg_basebackup is not installed")
+        directory = Path(tempfile.mkdtemp(prefix="rpde-pg-replica-"))
+        if os.geteuid() == 0:
+            shutil.chown(directory, "postgres")
+        replica = ThrowawayPostgreSQL(directory, free_port())
+        subprocess.run(
+            _as_postgres_user(
+                [basebackup, "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"]
+                + ["-D", str(replica.data), "-R", "-X", "stream", "-c", "fast"]
+            ),
+            check=True,
+            capture_output=True,
+        )
+        # The copied postgresql.conf names the primary's port and socket: later lines win.
+        conf = f"\nport = {replica.port}\nunix_socket_directories = '{directory}'\n"
+        conf += "hot_standby = on\n"
+        with open(replica.data / "postgresql.conf", "a") as handle:
+            handle.write(conf)
+        replica.start()
+        return replica
+
 
 def _answers(url: str) -> bool:
     from sqlalchemy import create_engine
@@ -188,6 +217,31 @@ def throwaway_postgresql_server(extra_conf: str = "") -> DatabaseServer:
         time.sleep(0.2)
     server.remove()
     raise Unavailable("a throwaway PostgreSQL did not start")
+
+
+def wait_for_replay(primary_url: str, replica_url: str, timeout: float = 60) -> None:
+    """Wait until the standby at ``replica_url`` has replayed all the primary's WAL so far."""
+    from sqlalchemy import create_engine
+    from sqlalchemy import text
+
+    primary, replica = create_engine(primary_url), create_engine(replica_url)
+    try:
+        with primary.connect() as connection:
+            target = connection.execute(text("SELECT pg_current_wal_lsn()")).scalar_one()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with replica.connect() as connection:
+                caught_up = connection.execute(
+                    text("SELECT pg_last_wal_replay_lsn() >= CAST(:target AS pg_lsn)"),
+                    {"target": target},
+                ).scalar_one()
+            if caught_up:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"the replica did not replay up to {target} in {timeout}s")
+    finally:
+        primary.dispose()
+        replica.dispose()
 
 
 def mysql_server() -> DatabaseServer:

@@ -1,0 +1,1 @@
+"""The load test: consumers harvesting and polling the example app under gunicorn + Redis."""

@@ -1,0 +1,334 @@
+"""Run the load test: the example app on PostgreSQL + Redis under gunicorn, writes, consumers.
+
+``python -m loadtest.run --users 200 --seconds 60`` (``make load-test``):
+
+1. creates a database on the test PostgreSQL and seeds the example app into it;
+2. serves it with ``deploy/gunicorn.conf.py`` and ``deploy/wsgi.py`` (4 workers), the
+   page cache and the metrics in Redis, on a loopback port;
+3. writes for ``--seconds`` (:func:`writer_command`) while Locust runs ``--users``
+   consumers, each harvesting one feed and polling its last page;
+4. after the writes stop and the last page's max-age has passed, every consumer walks
+   to a fresh last page; its copy must equal the database's (live items, filters
+   applied), item for item;
+5. prints the figures and writes them to ``--output`` (JSON) and a Markdown table.
+
+Everything talks to 127.0.0.1 only; the run is bounded in time (Locust's ``--run-time``)
+and in requests (``--max-requests``). Exits non-zero on any error or differing copy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import typing as t
+import uuid
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "load-test-metrics-token"
+
+
+def writer_command(database_url: str, seconds: float) -> list[str]:
+    """The process that writes during the test. The one place to switch to
+    ``flask demo simulate`` once the example app has it."""
+    return [
+        sys.executable,
+        "-m",
+        "loadtest.writer",
+        "--database-url",
+        database_url,
+        "--seconds",
+        str(seconds),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Load-test the example app's feeds.")
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--spawn-rate", type=float, default=50)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--settle", type=float, default=10, help="> the last page's max-age")
+    parser.add_argument("--max-requests", type=int, default=400_000)
+    parser.add_argument("--output", default=str(ROOT / "test-output" / "load-test.json"))
+    args = parser.parse_args(argv)
+    result = run(**{k: v for k, v in vars(args).items() if k != "output"})
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.output).write_text(json.dumps(result, indent=1) + "\n")
+    print(markdown(result))
+    return 0 if result["ok"] else 1
+
+
+def run(
+    *,
+    users: int,
+    seconds: float,
+    spawn_rate: float,
+    workers: int,
+    threads: int,
+    settle: float,
+    max_requests: int,
+) -> dict[str, t.Any]:
+    """Run the load test once; return its figures and verdict."""
+    import redis
+
+    from tests import servers
+    from tests.gunicorn import gunicorn
+
+    server = servers.postgresql_server()
+    database_url = server.create_database("rpde_load")
+    redis_url = servers.redis_url()
+    prefix = f"load-{uuid.uuid4().hex[:8]}:"
+    try:
+        seed_counts = seed(database_url)
+        environment = {
+            "FLASK_SQLALCHEMY_DATABASE_URI": database_url,
+            "FLASK_EXAMPLE_AUTO_SEED": "false",
+            "FLASK_CACHE_TYPE": "RedisCache",
+            "FLASK_CACHE_REDIS_URL": redis_url,
+            "FLASK_CACHE_KEY_PREFIX": prefix,
+            "FLASK_RPDE_METRICS_TOKEN": TOKEN,
+            "PROXY_HOPS": "1",
+        }
+        with gunicorn("deploy.wsgi:app", environment, workers=workers, threads=threads) as (
+            base,
+            _process,
+        ):
+            writes_end = time.time() + seconds
+            writer = subprocess.Popen(
+                writer_command(database_url, seconds), cwd=ROOT, stdout=subprocess.PIPE, text=True
+            )
+            locust_output = run_locust(
+                base, users, spawn_rate, seconds, settle, writes_end, max_requests
+            )
+            writer_out, _ = writer.communicate(timeout=120)
+        # The workers have exited: each added its last counts to Redis on the way out.
+        client = redis.Redis.from_url(redis_url)
+        metrics = {k.decode(): float(v) for k, v in client.hgetall(prefix + "rpde:metrics").items()}
+        for key in client.scan_iter(prefix + "*"):
+            client.delete(key)
+        client.close()
+        expected = database_digests(database_url)
+    finally:
+        server.drop_database(database_url)
+        if server.throwaway is not None:
+            server.throwaway.remove()
+    return verdict(
+        locust_output,
+        metrics,
+        expected,
+        writes=json.loads(writer_out or "{}"),
+        seed_counts=seed_counts,
+        settings={
+            "users": users,
+            "seconds": seconds,
+            "workers": workers,
+            "threads": threads,
+            "cores": os.cpu_count(),
+        },
+    )
+
+
+def seed(database_url: str) -> dict[str, int]:
+    """Create and seed the example app's tables; count each feed's rows."""
+    from example_app import create_app
+    from example_app.feeds import rpde
+    from example_app.models import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "EXAMPLE_AUTO_SEED": True})
+    with app.app_context():
+        counts = {
+            feed.name: db.session.query(feed.spec.table).count()  # type: ignore[call-overload]
+            for feed in rpde.feeds
+        }
+        db.session.remove()
+        db.engine.dispose()
+    return counts
+
+
+def run_locust(
+    base: str,
+    users: int,
+    spawn_rate: float,
+    seconds: float,
+    settle: float,
+    writes_end: float,
+    max_requests: int,
+) -> dict[str, t.Any]:
+    results = ROOT / "test-output" / f"locust-{uuid.uuid4().hex[:8]}.json"
+    env = {
+        **os.environ,
+        "LOADTEST_WRITES_END": str(writes_end),
+        "LOADTEST_SETTLE": str(settle),
+        "LOADTEST_MAX_REQUESTS": str(max_requests),
+        "LOADTEST_RESULTS": str(results),
+    }
+    run_time = int(seconds + settle + 60)  # the consumers stop themselves well before this
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(ROOT / "loadtest" / "locustfile.py"),
+            "--headless",
+            "--users",
+            str(users),
+            "--spawn-rate",
+            str(spawn_rate),
+            "--run-time",
+            f"{run_time}s",
+            "--stop-timeout",
+            "30",
+            "--host",
+            base,
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        timeout=run_time + 120,
+        check=False,
+    )
+    output = json.loads(results.read_text())
+    results.unlink()
+    return t.cast(dict[str, t.Any], output)
+
+
+def database_digests(database_url: str) -> dict[str, str]:
+    """Each feed's expected copy, straight from the database: live rows its filter admits."""
+    import json as json_module
+
+    from sqlalchemy import select
+
+    from example_app import create_app
+    from example_app.feeds import rpde
+    from example_app.models import db
+    from loadtest.copies import copy_digest
+    from loadtest.copies import item_hash
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "EXAMPLE_AUTO_SEED": False})
+    digests = {}
+    with app.app_context():
+        for feed in rpde.feeds:
+            spec = feed.spec
+            assert spec.data_column is not None
+            statement = select(spec.id_column, spec.data_column).where(
+                spec.deleted_column.is_(None), spec.modified_column > 0
+            )
+            criterion = feed.publish_when()
+            if criterion is not None:
+                statement = statement.where(criterion)
+            rows = db.session.execute(statement).all()
+            digests[feed.name] = copy_digest(
+                {id_: item_hash(json_module.loads(data)) for id_, data in rows}
+            )
+        db.session.remove()
+        db.engine.dispose()
+    return digests
+
+
+def verdict(
+    locust: dict[str, t.Any],
+    metrics: dict[str, float],
+    expected: dict[str, str],
+    **context: t.Any,
+) -> dict[str, t.Any]:
+    consumers = locust.pop("consumers")
+    differing = [c for c in consumers if c["digest"] != expected[c["feed"]]]
+    with_errors = [c for c in consumers if c["error_count"]]
+
+    def total(family: str, **labels: str) -> float:
+        wanted = [f'{k}="{v}"' for k, v in labels.items()]
+        return sum(
+            value
+            for key, value in metrics.items()
+            if key.startswith(family + "{") and all(w in key for w in wanted)
+        )
+
+    last_renders = total("rpde_page_renders_total", page="last")
+    polls = locust["last_page_polls"]
+    figures = {
+        "requests_per_second": round(locust["requests_per_second"], 1),
+        "p50_ms": round(locust["p50_ms"], 1),
+        "p99_ms": round(locust["p99_ms"], 1),
+        "requests_total": locust["requests_total"],
+        "failures": locust["failures_total"],
+        "consumers": len(consumers),
+        "consumers_differing": len(differing),
+        "consumers_with_errors": len(with_errors),
+        "last_page_polls": polls,
+        "last_page_renders": int(last_renders),
+        "renders_per_last_page_poll": round(last_renders / polls, 4) if polls else None,
+        "server_requests": int(total("rpde_requests_total")),
+        "server_cache_hits": int(total("rpde_cache_hits_total")),
+        "server_renders": int(total("rpde_page_renders_total")),
+        "server_304": int(total("rpde_responses_total", code="304")),
+        "mean_render_ms": round(
+            1000
+            * total("rpde_page_render_seconds_sum")
+            / max(total("rpde_page_render_seconds_count"), 1),
+            2,
+        ),
+    }
+    ok = (
+        figures["failures"] == 0
+        and not differing
+        and not with_errors
+        and len(consumers) == context["settings"]["users"]
+        and not locust["budget_exceeded"]
+    )
+    return {
+        "ok": ok,
+        "figures": figures,
+        "locust": locust,
+        "differing": differing[:10],
+        "errors": [c["errors"] for c in with_errors][:10],
+        "writes": context["writes"],
+        "seed": context["seed_counts"],
+        "settings": context["settings"],
+        "metrics_answers": Counter(
+            {k: v for k, v in metrics.items() if k.startswith("rpde_responses_total")}
+        ),
+    }
+
+
+def markdown(result: dict[str, t.Any]) -> str:
+    f, s = result["figures"], result["settings"]
+    writes = sum(v for k, v in result["writes"].items() if k != "failed")
+    rows = [
+        ("consumers (Locust users)", s["users"]),
+        ("seconds of writes", f"{s['seconds']:g}"),
+        ("gunicorn workers x threads", f"{s['workers']} x {s['threads']}"),
+        ("committed write transactions", writes),
+        ("requests/s (while writing)", f["requests_per_second"]),
+        ("p50 latency (ms)", f["p50_ms"]),
+        ("p99 latency (ms)", f["p99_ms"]),
+        ("requests in all", f["requests_total"]),
+        ("errors", f["failures"]),
+        ("consumers whose copy differs from the database", f["consumers_differing"]),
+        ("last-page polls", f["last_page_polls"]),
+        ("origin renders of last pages", f["last_page_renders"]),
+        ("origin renders per last-page poll", f["renders_per_last_page_poll"]),
+        (
+            "cache hits / requests at the origin",
+            f"{f['server_cache_hits']} / {f['server_requests']}",
+        ),
+        ("304 answers", f["server_304"]),
+        ("mean page render (ms)", f["mean_render_ms"]),
+    ]
+    lines = ["| figure | value |", "| --- | --- |"]
+    lines += [f"| {name} | {value} |" for name, value in rows]
+    lines.append(f"\nverdict: {'PASS' if result['ok'] else 'FAIL'}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
