@@ -22,6 +22,7 @@ DEFAULTS: dict[str, t.Any] = {
     "RPDE_CONTENT_TYPE": "application/json",
     "RPDE_MAX_AGE": 3600,
     "RPDE_LAST_PAGE_MAX_AGE": 8,
+    "RPDE_DATASET_SITE_MAX_AGE": 900,
     "RPDE_SETTLE_SECONDS": 2.0,
     "RPDE_TOMBSTONE_RETENTION": timedelta(days=7),
     "RPDE_STATEMENT_TIMEOUT": 10.0,
@@ -50,6 +51,7 @@ class Settings:
     content_type: str
     max_age: int
     last_page_max_age: int
+    dataset_site_max_age: int
     settle_seconds: float
     tombstone_retention: timedelta
     statement_timeout: float | None
@@ -87,6 +89,7 @@ class Settings:
             content_type=str(config["RPDE_CONTENT_TYPE"]),
             max_age=_positive_int(config, "RPDE_MAX_AGE"),
             last_page_max_age=_positive_int(config, "RPDE_LAST_PAGE_MAX_AGE"),
+            dataset_site_max_age=_positive_int(config, "RPDE_DATASET_SITE_MAX_AGE"),
             settle_seconds=_non_negative_float(config, "RPDE_SETTLE_SECONDS"),
             tombstone_retention=as_retention(
                 config["RPDE_TOMBSTONE_RETENTION"], "RPDE_TOMBSTONE_RETENTION"

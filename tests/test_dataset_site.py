@@ -484,3 +484,22 @@ def test_every_dataset_setting_has_a_default_a_field_and_documentation() -> None
         )
     )
     assert keys <= documented
+
+
+def test_the_page_is_cached_with_a_strong_etag_and_gzip(make: t.Any) -> None:
+    import gzip
+
+    app = make(**FULL_CONFIG, CACHE_TYPE="SimpleCache")
+    client = app.test_client()
+    first = client.get("/openactive/")
+    assert first.headers["Cache-Control"] == "public, max-age=900"
+    etag = first.headers["ETag"]
+    assert etag.startswith('"') and not etag.startswith("W/")
+    again = client.get("/openactive/")
+    assert again.data == first.data and again.headers["ETag"] == etag, "rendered once"
+    assert client.get("/openactive/", headers={"If-None-Match": etag}).status_code == 304
+    zipped = client.get("/openactive/", headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert zipped.headers["ETag"] != etag and "Accept-Encoding" in zipped.headers["Vary"]
+    assert gzip.decompress(zipped.data) == first.data
+    assert client.head("/openactive/").status_code == 200

@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import typing as t
+from collections.abc import Callable
 from importlib import resources
 
 from flask import Blueprint
@@ -21,6 +22,8 @@ from sqlalchemy.exc import InterfaceError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from ..caching import CachedPage
+from ..conditional import send_representation
 from ..views import absolute_url
 from .jsonld import catalog_jsonld
 from .jsonld import dataset_jsonld
@@ -62,7 +65,7 @@ def register_dataset_routes(blueprint: Blueprint, extension: RPDE) -> None:
         catalog_url = None
         if extension.organisation_sites is not None:
             catalog_url = absolute_url(settings.base_url, url_for(".data_catalog"))
-        return _page(_site(extension, url, dataset_settings(), catalog_url))
+        return _page(extension, url, lambda: _site(extension, url, dataset_settings(), catalog_url))
 
     @blueprint.get("/organisations/<key>/")
     def organisation_site(key: str) -> Response:
@@ -80,7 +83,9 @@ def register_dataset_routes(blueprint: Blueprint, extension: RPDE) -> None:
         organisation_settings, _ = dataset_settings().for_organisation(metadata, key)
         url = absolute_url(settings.base_url, url_for(".organisation_site", key=key))
         catalog_url = absolute_url(settings.base_url, url_for(".data_catalog"))
-        return _page(_site(extension, url, organisation_settings, catalog_url))
+        return _page(
+            extension, url, lambda: _site(extension, url, organisation_settings, catalog_url)
+        )
 
     @blueprint.get("/data-catalog")
     def data_catalog() -> Response:
@@ -172,19 +177,35 @@ def _site(
     )
 
 
-def _page(site: DatasetSite) -> Response:
-    html = render_template(
-        TEMPLATE,
-        site=site,
-        settings=site.settings,
-        jsonld=Markup(script_json(dataset_jsonld(site))),
-        stylesheet_url=url_for(".dataset_stylesheet", v=_stylesheet()[1]),
-        human_date=human_date,
+def _page(extension: RPDE, url: str, build: Callable[[], DatasetSite]) -> Response:
+    """The page at ``url``, rendered once per ``RPDE_DATASET_SITE_MAX_AGE`` and served with
+    a strong ``ETag`` (so ``If-None-Match`` gets ``304``) and gzip when accepted."""
+    state = extension.state()
+    max_age = state.settings.dataset_site_max_age
+    key = "site:" + url
+    cached = state.cache.get(key)
+    if cached is None:
+        site = build()
+        html = render_template(
+            TEMPLATE,
+            site=site,
+            settings=site.settings,
+            jsonld=Markup(script_json(dataset_jsonld(site))),
+            stylesheet_url=url_for(".dataset_stylesheet", v=_stylesheet()[1]),
+            human_date=human_date,
+        )
+        cached = CachedPage.build(html.encode("utf-8"), False, state.settings.gzip_level)
+        state.cache.set(key, cached, timeout=max_age)
+    return send_representation(
+        cached.representation,
+        content_type="text/html; charset=utf-8",
+        cache_control=f"public, max-age={max_age}",
+        headers={
+            "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+            "X-Content-Type-Options": "nosniff",
+        },
+        vary=state.settings.gzip_level > 0,
     )
-    response = Response(html, content_type="text/html; charset=utf-8")
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 def _not_found() -> Response:
