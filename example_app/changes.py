@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from datetime import timedelta
+from datetime import UTC
 from decimal import Decimal
 
 from rpde_publisher.columns import utcnow
@@ -22,6 +23,7 @@ from .models import Organisation
 from .models import ScheduledSession
 from .models import SessionSeries
 from .models import Slot
+from .seed import TIMEZONE
 
 
 class ChangeRefused(Exception):
@@ -123,11 +125,14 @@ def set_publishes_open_data(organisation: Organisation, publishes: bool) -> None
 
 
 def add_session(session: Session, series: SessionSeries) -> ScheduledSession:
-    """Add the next weekly session of a series, a week after its latest one."""
+    """Add the next weekly session of a series, a week after its latest one (same local time)."""
     latest = session.scalar(
         select(func.max(ScheduledSession.start)).where(ScheduledSession.series_id == series.id)
     )
-    start = (latest or utcnow().replace(minute=0, second=0, microsecond=0)) + timedelta(weeks=1)
+    if latest is None:
+        latest = utcnow().replace(minute=0, second=0, microsecond=0)
+    # Wall-clock arithmetic in the centre's zone keeps 19:00 at 19:00 across a clock change.
+    start = (latest.astimezone(TIMEZONE) + timedelta(weeks=1)).astimezone(UTC)
     capacity = 20
     scheduled = ScheduledSession(
         series=series,

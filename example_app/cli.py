@@ -82,3 +82,51 @@ def reseed_command(
         db.session.commit()
     elapsed = time.perf_counter() - started
     click.echo(f"Seeded {size.items} feed items in {elapsed:.1f}s.")
+
+
+@demo_cli.command("simulate")
+@click.option(
+    "--rate",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Changes per second; 0 for as fast as the database allows.",
+)
+@click.option("--count", type=click.IntRange(1), help="Stop after this many changes.")
+@click.option("--seconds", type=click.FloatRange(0, min_open=True), help="Stop after this long.")
+@click.option("--seed", type=int, help="Random seed, for a repeatable stream.")
+@click.option("--quiet", is_flag=True, help="Print only the summary.")
+def simulate_command(
+    rate: float, count: int | None, seconds: float | None, seed: int | None, quiet: bool
+) -> None:
+    """Stream realistic changes (bookings, edits, cancellations, new sessions) until stopped.
+
+    Stops at Ctrl-C, or after --count changes or --seconds, whichever comes first.
+    """
+    from .simulate import Simulator
+
+    simulator = Simulator(db.session, seed=seed)
+    started = time.monotonic()
+    deadline = started + seconds if seconds is not None else None
+    made: dict[str, int] = {}
+    total = 0
+    try:
+        while (count is None or total < count) and (
+            deadline is None or time.monotonic() < deadline
+        ):
+            change = simulator.step()
+            total += 1
+            made[change.kind] = made.get(change.kind, 0) + 1
+            if not quiet:
+                click.echo(f"{total:>6}  {change.description}  [{change.feed} {change.item_id}]")
+            if rate:
+                pause = started + total / rate - time.monotonic()
+                if deadline is not None:
+                    pause = min(pause, deadline - time.monotonic())
+                if pause > 0:
+                    time.sleep(pause)
+    except KeyboardInterrupt:
+        db.session.rollback()
+    elapsed = time.monotonic() - started
+    summary = ", ".join(f"{n} {kind}" for kind, n in sorted(made.items())) or "none"
+    click.echo(f"Made {total} change(s) in {elapsed:.1f}s: {summary}.")

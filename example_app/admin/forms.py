@@ -30,7 +30,7 @@ class SessionForm(FlaskForm):
     """When a scheduled session happens and how many places it has, in local time."""
 
     start = DateTimeLocalField(
-        "Starts (local time)", format="%Y-%m-%dT%H:%M", validators=[DataRequired()]
+        "Starts (local time)", format="%Y-%m-%dT%H:%M", validators=[InputRequired()]
     )
     duration_minutes = IntegerField(
         "Duration (minutes)", validators=[InputRequired(), NumberRange(min=5, max=24 * 60)]

@@ -1,0 +1,215 @@
+"""The example app's admin, driven with the test client: each change reaches the right feed."""
+
+from __future__ import annotations
+
+import typing as t
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from .example import Admin
+from .example import example_app
+from .example import feed_links
+from .example import feed_states
+from .example import FEEDS
+from .example import last_item
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def app(request: pytest.FixtureRequest, tmp_path: Path) -> t.Iterator[Flask]:
+    """The example app, seeded, on embedded SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'example.sqlite3'}"
+        with example_app(url) as app:
+            yield app
+        return
+    server = request.getfixturevalue("pg_server")
+    url = server.create_database(prefix="rpde_example")
+    try:
+        with example_app(url) as app:
+            yield app
+    finally:
+        server.drop_database(url)
+
+
+@pytest.fixture
+def admin(app: Flask) -> Admin:
+    admin = Admin(app.test_client())
+    assert admin.login().status_code == 303
+    return admin
+
+
+def _upcoming_session_id(app: Flask, **criteria: t.Any) -> int:
+    from example_app.models import db
+    from example_app.models import ScheduledSession
+    from rpde_publisher.columns import utcnow
+
+    with app.app_context():
+        query = select(ScheduledSession.id).where(
+            ScheduledSession.start > utcnow(),
+            ScheduledSession.deleted.is_(None),
+            ScheduledSession.cancelled.is_(False),
+            ScheduledSession.series.has(organisation_id=1),
+        )
+        for name, value in criteria.items():
+            query = query.where(getattr(ScheduledSession, name) == value)
+        return t.cast(int, db.session.scalars(query.order_by(ScheduledSession.id)).first())
+
+
+def _open_link(admin: Admin, page: t.Any, feed: str, item_id: int) -> None:
+    """The page after a change links to the feed page that starts with the changed item."""
+    links = [link for link in feed_links(page.text) if f"/feeds/{feed}?" in link]
+    assert links, page.text
+    first = admin.client.get(links[0]).get_json()["items"][0]
+    assert first["id"] == item_id
+
+
+def test_an_edit_moves_the_session_with_its_new_time_and_capacity(admin: Admin) -> None:
+    session_id = _upcoming_session_id(admin.client.application)
+    before = feed_states(admin.client, "scheduled-sessions")[session_id]
+    page = f"/admin/sessions/{session_id}"
+    response = admin.post(
+        page,
+        {
+            "start": "2031-03-04T18:30",
+            "duration_minutes": "75",
+            "maximum_capacity": "40",
+            "remaining_capacity": "33",
+        },
+        page=page,
+    )
+    shown = admin.follow(response)
+    assert "saved" in shown.text
+    _open_link(admin, shown, "scheduled-sessions", session_id)
+    item = last_item(admin.client, "scheduled-sessions")
+    assert item["id"] == session_id and item["state"] == "updated"
+    assert item["modified"] > before["modified"]
+    data = item["data"]
+    assert data["startDate"] == "2031-03-04T18:30:00Z"  # March: London is on GMT
+    assert data["endDate"] == "2031-03-04T19:45:00Z"
+    assert data["duration"] == "PT1H15M"
+    assert data["maximumAttendeeCapacity"] == 40
+    assert data["remainingAttendeeCapacity"] == 33
+
+
+def test_a_cancellation_keeps_the_session_as_event_cancelled(admin: Admin) -> None:
+    session_id = _upcoming_session_id(admin.client.application)
+    page = f"/admin/sessions/{session_id}"
+    shown = admin.follow(admin.post(f"{page}/cancel", page=page))
+    assert "cancelled" in shown.text
+    _open_link(admin, shown, "scheduled-sessions", session_id)
+    item = last_item(admin.client, "scheduled-sessions")
+    assert item["id"] == session_id and item["state"] == "updated"
+    assert item["data"]["eventStatus"] == "https://schema.org/EventCancelled"
+    shown = admin.follow(admin.post(f"{page}/reinstate", page=page))
+    item = last_item(admin.client, "scheduled-sessions")
+    assert item["id"] == session_id
+    assert item["data"]["eventStatus"] == "https://schema.org/EventScheduled"
+
+
+def test_a_delete_publishes_a_tombstone(admin: Admin) -> None:
+    session_id = _upcoming_session_id(admin.client.application)
+    page = f"/admin/sessions/{session_id}/delete"
+    assert "Delete session" in admin.client.get(page).text
+    shown = admin.follow(admin.post(page, page=page))
+    assert "deleted" in shown.text
+    _open_link(admin, shown, "scheduled-sessions", session_id)
+    item = last_item(admin.client, "scheduled-sessions")
+    assert item == {
+        "state": "deleted",
+        "kind": "ScheduledSession",
+        "id": session_id,
+        "modified": item["modified"],
+    }
+    # Deleted once is deleted: a second delete is refused and moves nothing.
+    again = admin.follow(admin.post(page, page=f"/admin/sessions/{session_id}"))
+    assert last_item(admin.client, "scheduled-sessions") == item
+    assert "already deleted" in again.text or again.status_code == 200
+
+
+def test_a_booking_takes_a_place_and_moves_the_slot(admin: Admin) -> None:
+    from example_app.models import db
+    from example_app.models import Slot
+    from rpde_publisher.columns import utcnow
+
+    with admin.client.application.app_context():
+        slot_id = db.session.scalars(
+            select(Slot.id)
+            .where(Slot.start > utcnow(), Slot.remaining_uses == 1)
+            .where(Slot.facility_use.has(organisation_id=1))
+            .order_by(Slot.start, Slot.id)
+        ).first()
+    before = feed_states(admin.client, "facility-use-slots")[slot_id]
+    assert before["data"]["remainingUses"] == 1
+    shown = admin.follow(admin.post(f"/admin/slots/{slot_id}/book", page="/admin/slots"))
+    assert "Booked" in shown.text
+    _open_link(admin, shown, "facility-use-slots", slot_id)
+    item = last_item(admin.client, "facility-use-slots")
+    assert item["id"] == slot_id and item["modified"] > before["modified"]
+    assert item["data"]["remainingUses"] == 0
+    # The slot is now full: a second booking is refused and changes nothing.
+    refused = admin.follow(admin.post(f"/admin/slots/{slot_id}/book", page="/admin/slots"))
+    assert "fully booked" in refused.text
+    assert last_item(admin.client, "facility-use-slots") == item
+
+
+def test_a_session_booking_takes_one_place(admin: Admin) -> None:
+    session_id = _upcoming_session_id(admin.client.application)
+    before = feed_states(admin.client, "scheduled-sessions")[session_id]["data"]
+    places = before["remainingAttendeeCapacity"]
+    if places == 0:
+        pytest.skip("the first upcoming session happens to be full")
+    page = f"/admin/sessions/{session_id}"
+    admin.follow(admin.post(f"{page}/book", page=page))
+    item = last_item(admin.client, "scheduled-sessions")
+    assert item["id"] == session_id
+    assert item["data"]["remainingAttendeeCapacity"] == places - 1
+
+
+def test_an_opt_out_turns_every_item_of_the_organisation_into_a_tombstone(admin: Admin) -> None:
+    def organisation_items(feed: str) -> dict[int, dict[str, t.Any]]:
+        states = feed_states(admin.client, feed)
+        # Items that name organisation 1 directly, or through their series or facility.
+        owned = set()
+        for item_id, item in states.items():
+            data = item.get("data", {})
+            body = data.get("organizer") or data.get("provider")
+            if body and body["identifier"] == 1:
+                owned.add(item_id)
+        return {i: states[i] for i in owned}
+
+    series_before = organisation_items("session-series")
+    assert series_before and all(i["state"] == "updated" for i in series_before.values())
+    shown = admin.follow(
+        admin.post(
+            "/admin/organisations/1/publishing", {"publishes": "no"}, page="/admin/organisations"
+        )
+    )
+    assert "has opted out" in shown.text
+    links = feed_links(shown.text)
+    assert {link.split("/feeds/")[1].split("?")[0] for link in links} == set(FEEDS)
+    for feed in FEEDS:
+        states = feed_states(admin.client, feed)
+        deleted = {i for i, item in states.items() if item["state"] == "deleted"}
+        assert deleted, feed
+        assert not any(
+            (
+                item.get("data", {}).get("organizer") or item.get("data", {}).get("provider") or {}
+            ).get("identifier")
+            == 1
+            for item in states.values()
+        ), f"{feed} still publishes organisation 1"
+    assert set(series_before) <= {
+        i
+        for i, item in feed_states(admin.client, "session-series").items()
+        if item["state"] == "deleted"
+    }
+    admin.follow(
+        admin.post(
+            "/admin/organisations/1/publishing", {"publishes": "yes"}, page="/admin/organisations"
+        )
+    )
+    series_after = feed_states(admin.client, "session-series")
+    assert all(series_after[i]["state"] == "updated" for i in series_before)
