@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 
 from .feeds import rpde
 from .models import db
+from .seed import MINIMUM_ITEMS
 from .seed import seed
 from .seed import SeedPlan
 from .seed import SeedSize
@@ -23,7 +24,7 @@ MAX_ITEMS = 1_000_000
 @demo_cli.command("reseed")
 @click.option(
     "--items",
-    type=click.IntRange(1, MAX_ITEMS),
+    type=click.IntRange(MINIMUM_ITEMS, MAX_ITEMS),
     help="Feed items to create in all (the default mix, scaled); overrides the four below.",
 )
 @click.option("--series", default=SeedSize.series, show_default=True, type=click.IntRange(1))

@@ -8,9 +8,11 @@ path (:mod:`example_app.bulk`, for benchmark sizes) write exactly the same rows.
 from __future__ import annotations
 
 import json
+import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
+from dataclasses import replace
 from datetime import date
 from datetime import datetime
 from datetime import time
@@ -101,6 +103,10 @@ FIRST_SLOT = time(7, 0)
 LAST_SLOT_END = time(22, 0)
 
 
+#: The smallest total :meth:`SeedSize.for_items` makes: one series, one facility.
+MINIMUM_ITEMS = 212
+
+
 @dataclass(frozen=True)
 class SeedSize:
     """How much to create."""
@@ -119,17 +125,21 @@ class SeedSize:
 
     @classmethod
     def for_items(cls, items: int) -> SeedSize:
-        """The default mix of series, sessions, facilities and slots, scaled to ``items``."""
-        if items < 1:
-            raise ValueError("the number of items must be at least 1")
+        """The default mix of series, sessions, facilities and slots, scaled to about
+        ``items`` (never more; at least :data:`MINIMUM_ITEMS`)."""
+        if items < MINIMUM_ITEMS:
+            raise ValueError(f"the number of items must be at least {MINIMUM_ITEMS}")
         default = cls()
         scale = items / default.items
-        return cls(
-            series=max(1, round(default.series * scale)),
+        size = cls(
+            series=max(1, math.floor(default.series * scale)),
             sessions_per_series=default.sessions_per_series,
-            facility_uses=max(1, round(default.facility_uses * scale)),
+            facility_uses=max(1, math.floor(default.facility_uses * scale)),
             slots_per_facility=default.slots_per_facility,
         )
+        while size.items > items:  # only when a floor of 1 overshoots a small total
+            size = replace(size, series=size.series - 1)
+        return size
 
 
 def local_to_utc(day: date, at: time) -> datetime:

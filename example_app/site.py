@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import typing as t
+from pathlib import Path
 
 from flask import Blueprint
 from flask import current_app
 from flask import render_template
+from flask import send_from_directory
 
 from .admin.security import add_security_headers
 from .feeds import rpde
@@ -19,3 +21,11 @@ site.after_request(add_security_headers)
 def home() -> t.Any:
     dataset_site = current_app.config["RPDE_URL_PREFIX"].rstrip("/") + "/"
     return render_template("site/home.html", feeds=list(rpde.feeds), dataset_site=dataset_site)
+
+
+@site.get("/favicon.ico")
+def favicon() -> t.Any:
+    """Browsers ask for it on every page, the JSON feeds included."""
+    return send_from_directory(
+        Path(__file__).parent / "admin" / "static", "favicon.svg", mimetype="image/svg+xml"
+    )
