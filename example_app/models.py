@@ -96,7 +96,7 @@ class ScheduledSession(FeedMixin, db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "scheduled_session"
     id: Mapped[int] = mapped_column(primary_key=True)
     series_id: Mapped[int] = mapped_column(ForeignKey("session_series.id"))
-    start: Mapped[datetime] = mapped_column(UTCDateTime())
+    start: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # looked up by time
     end: Mapped[datetime] = mapped_column(UTCDateTime())
     maximum_capacity: Mapped[int] = mapped_column(Integer)
     remaining_capacity: Mapped[int] = mapped_column(Integer)
@@ -125,7 +125,7 @@ class Slot(FeedMixin, db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "slot"
     id: Mapped[int] = mapped_column(primary_key=True)
     facility_use_id: Mapped[int] = mapped_column(ForeignKey("facility_use.id"))
-    start: Mapped[datetime] = mapped_column(UTCDateTime())
+    start: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # looked up by time
     end: Mapped[datetime] = mapped_column(UTCDateTime())
     maximum_uses: Mapped[int] = mapped_column(Integer, default=1)
     remaining_uses: Mapped[int] = mapped_column(Integer, default=1)
