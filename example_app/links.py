@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import typing as t
 from dataclasses import dataclass
 
 from flask import url_for
@@ -82,11 +81,11 @@ def links_for_organisation(
     }
     links = []
     for model, criterion in owned.items():
-        modified: t.Any = model.modified  # type: ignore[attr-defined]
+        modified, id_ = model.modified, model.id  # type: ignore[attr-defined]
         first = session.execute(
-            select(modified, model.id)  # type: ignore[attr-defined]
+            select(modified, id_)
             .where(criterion, modified > since.get(model, 0))
-            .order_by(modified, model.id)  # type: ignore[attr-defined]
+            .order_by(modified, id_)
             .limit(1)
         ).first()
         if first is not None:

@@ -54,7 +54,8 @@ class Simulator:
 
     def step(self) -> Change:
         """Make one change and commit it; try other kinds when one has nothing to change."""
-        actions, weights = zip(*self.actions, strict=True)
+        actions = [action for action, _ in self.actions]
+        weights = [weight for _, weight in self.actions]
         for _ in range(50):
             action = self.rng.choices(actions, weights)[0]
             try:

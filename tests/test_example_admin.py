@@ -213,3 +213,15 @@ def test_an_opt_out_turns_every_item_of_the_organisation_into_a_tombstone(admin:
     )
     series_after = feed_states(admin.client, "session-series")
     assert all(series_after[i]["state"] == "updated" for i in series_before)
+
+
+def test_a_price_change_moves_the_series_that_embeds_the_offer(admin: Admin) -> None:
+    before = feed_states(admin.client, "session-series")[1]
+    shown = admin.follow(
+        admin.post("/admin/offers/1/price", {"offer1-price": "9.95"}, page="/admin/series/1")
+    )
+    assert "now £9.95" in shown.text
+    _open_link(admin, shown, "session-series", 1)
+    item = last_item(admin.client, "session-series")
+    assert item["id"] == 1 and item["modified"] > before["modified"]
+    assert {offer["name"]: offer["price"] for offer in item["data"]["offers"]}["Adult"] == 9.95

@@ -235,15 +235,18 @@ def test_bad_input_is_refused_with_a_clear_message_and_changes_nothing(app: Flas
         response = admin.post(page, data, page=page)
         assert response.status_code == 400
         assert message in response.text
+    far = {"duration_minutes": "1440", "maximum_capacity": "10", "remaining_capacity": "1"}
+    for start in ("9999-12-31T23:59", "0001-01-01T00:00"):
+        response = admin.post(page, {"start": start, **far}, page=page)
+        assert response.status_code == 400
+        assert "Give a time between 2000 and 2099" in response.text
+    for price in ("-3", "NaN", "sNaN", "Infinity", "1e400", "１２", "5.505"):
+        response = admin.post("/admin/offers/1/price", {"offer1-price": price}, page=page)
+        assert response.status_code == 303
+        assert "Give a price such as 5 or 5.50" in admin.follow(response).text
     assert (
         admin.post(
             "/admin/organisations/1/publishing", {"publishes": "maybe"}, page="/admin/organisations"
-        ).status_code
-        == 303
-    )
-    assert (
-        admin.post(
-            "/admin/offers/1/price", {"offer1-price": "-3"}, page="/admin/series/1"
         ).status_code
         == 303
     )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import typing as t
+from datetime import datetime
+from decimal import Decimal
 
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField
-from wtforms import DecimalField
 from wtforms import IntegerField
 from wtforms import PasswordField
 from wtforms import StringField
@@ -15,6 +16,11 @@ from wtforms.validators import DataRequired
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import NumberRange
+from wtforms.validators import Regexp
+
+#: The range of times a session may be moved to.
+EARLIEST = datetime(2000, 1, 1)
+LATEST = datetime(2099, 12, 31, 23, 59)
 
 
 class LoginForm(FlaskForm):
@@ -42,6 +48,10 @@ class SessionForm(FlaskForm):
         "Places left", validators=[InputRequired(), NumberRange(min=0, max=10_000)]
     )
 
+    def validate_start(self, field: t.Any) -> None:
+        if field.data is not None and not EARLIEST <= field.data <= LATEST:
+            raise ValidationError(f"Give a time between {EARLIEST:%Y} and {LATEST:%Y}.")
+
     def validate_remaining_capacity(self, field: t.Any) -> None:
         capacity = self.maximum_capacity.data
         if capacity is not None and field.data is not None and field.data > capacity:
@@ -49,6 +59,16 @@ class SessionForm(FlaskForm):
 
 
 class PriceForm(FlaskForm):
-    price = DecimalField(
-        "Price (GBP)", places=2, validators=[InputRequired(), NumberRange(min=0, max=10_000)]
+    # A pattern, not DecimalField: Decimal also reads "NaN", "sNaN" and "Infinity".
+    price = StringField(
+        "Price (GBP)",
+        validators=[
+            InputRequired(),
+            Regexp(r"^[0-9]{1,4}(\.[0-9]{1,2})?$", message="Give a price such as 5 or 5.50."),
+        ],
     )
+
+    @property
+    def amount(self) -> Decimal:
+        """The price as a decimal; only after the form validated."""
+        return Decimal(self.price.data)

@@ -207,7 +207,7 @@ def edit_series(series_id: int) -> t.Any:
         "admin/series.html",
         series=series,
         forms={
-            offer.id: PriceForm(price=offer.price, prefix=f"offer{offer.id}")
+            offer.id: PriceForm(price=f"{offer.price:.2f}", prefix=f"offer{offer.id}")
             for offer in series.offers
         },
         link=link_to(series),
@@ -218,14 +218,14 @@ def change_price(offer_id: int) -> t.Any:
     offer = _get_or_404(Offer, offer_id)
     form = PriceForm(prefix=f"offer{offer.id}")
     if form.validate_on_submit():
-        changes.change_price(offer, form.price.data)  # type: ignore[arg-type]
+        changes.change_price(offer, form.amount)
         db.session.commit()
         _done(
             f"{offer.name} price of “{offer.series.name}” is now £{offer.price:.2f}.",
             [link_to(offer.series)],
         )
     else:
-        flash({"message": "Give a price between 0 and 10000, e.g. 5.50."}, "error")
+        flash({"message": "Give a price such as 5 or 5.50."}, "error")
     return redirect(url_for("admin.edit_series", series_id=offer.series_id), 303)
 
 
