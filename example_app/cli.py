@@ -75,10 +75,14 @@ def reseed_command(
         from .bulk import render_items
 
         plan = SeedPlan(size)
+        phase = time.perf_counter()
         with click.progressbar(length=size.items, label="Inserting rows ") as bar:
             insert_rows(db.engine, plan, progress=bar.update)
+        click.echo(f"Inserted the rows in {time.perf_counter() - phase:.1f}s.")
+        phase = time.perf_counter()
         with click.progressbar(length=size.items, label="Rendering items") as bar:
             render_items(db.engine, rpde, progress=bar.update)
+        click.echo(f"Rendered the items in {time.perf_counter() - phase:.1f}s.")
         ensure_admin_user(db.session, current_app)
         db.session.commit()
     elapsed = time.perf_counter() - started

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import typing as t
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +15,8 @@ from .walking import path_of
 from .walking import walk
 
 ADMIN_PASSWORD = "correct horse battery"
+ORIGIN = "http://localhost"  # the test client's
+T = t.TypeVar("T")
 FEEDS = ["session-series", "scheduled-sessions", "facility-uses", "facility-use-slots"]
 _TOKEN = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 
@@ -75,13 +78,30 @@ class Admin:
 def feed_states(client: t.Any, feed: str) -> dict[int, dict[str, t.Any]]:
     """Every item of ``feed`` as a consumer ends up seeing it: the last state of each id."""
     states: dict[int, dict[str, t.Any]] = {}
-    for item in walk(client, f"/openactive/feeds/{feed}").items:
+    for item in walk(client, f"{ORIGIN}/openactive/feeds/{feed}").items:
         states[item["id"]] = item
     return states
 
 
 def last_item(client: t.Any, feed: str) -> dict[str, t.Any]:
-    return walk(client, f"/openactive/feeds/{feed}").items[-1]
+    return walk(client, f"{ORIGIN}/openactive/feeds/{feed}").items[-1]
+
+
+def eventually(check: t.Callable[[], T], timeout: float = 60.0) -> T:
+    """``check()``'s result, once it stops failing.
+
+    On PostgreSQL a committed change joins the feed once no older write transaction is
+    still open anywhere on the server (the no-skip watermark), so on a busy shared
+    server it can take a moment; on SQLite the first try passes.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return check()
+        except (AssertionError, IndexError, KeyError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.25)
 
 
 def feed_links(html: str) -> list[str]:

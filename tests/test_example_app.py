@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .example import Admin
+from .example import eventually
 from .example import example_app
 from .example import feed_states
 from .example import FEEDS
@@ -265,8 +266,12 @@ def test_concurrent_bookings_never_take_more_places_than_there_are(
             with Session(engine) as session:
                 row = session.get(ScheduledSession, session_id)
                 assert row is not None and row.remaining_capacity == 0
-            item = feed_states(app.test_client(), "scheduled-sessions")[session_id]
-            assert item["data"]["remainingAttendeeCapacity"] == 0
+
+            def published_full() -> None:
+                item = feed_states(app.test_client(), "scheduled-sessions")[session_id]
+                assert item["data"]["remainingAttendeeCapacity"] == 0
+
+            eventually(published_full)
     finally:
         if database == "postgresql":
             server.drop_database(url)

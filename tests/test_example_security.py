@@ -257,7 +257,12 @@ def test_bad_input_is_refused_with_a_clear_message_and_changes_nothing(app: Flas
         "/admin/sessions/999999/delete",
     ]:
         assert admin.client.get(missing).status_code == 404
-    assert admin.client.get("/admin/sessions?page=-4&when=nonsense").status_code == 200
+    for huge in ["/admin/sessions/99999999999999999999999", "/admin/sessions/0"]:
+        assert admin.client.get(huge).status_code == 404
+    too_deep = admin.post("/admin/slots/99999999999999999999/book", page="/admin/slots")
+    assert too_deep.status_code == 404
+    for listing in ["/admin/sessions?page=-4&when=nonsense", "/admin/slots?page=9" + "9" * 30]:
+        assert admin.client.get(listing).status_code == 200
     with app.app_context():
         assert (
             db.session.scalar(

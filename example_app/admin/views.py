@@ -16,6 +16,7 @@ from rpde_publisher.columns import utcnow
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
+from werkzeug.routing import IntegerConverter
 
 from .. import changes
 from ..links import FeedLink
@@ -35,6 +36,8 @@ from .forms import PriceForm
 from .forms import SessionForm
 
 PAGE_SIZE = 50
+#: Beyond this, page numbers are clamped (an OFFSET the database could not take is a 500).
+LAST_PAGE = 100_000
 
 
 def local(moment: datetime) -> datetime:
@@ -43,12 +46,12 @@ def local(moment: datetime) -> datetime:
 
 
 def from_local(wall_clock: datetime) -> datetime:
-    """A wall-clock time typed into a form, as a UTC-aware instant."""
+    """A wall-clock time typed into a form, as an instant in the centre's time zone."""
     return wall_clock.replace(tzinfo=TIMEZONE)
 
 
 def _page() -> int:
-    return max(1, request.args.get("page", 1, type=int) or 1)
+    return min(max(1, request.args.get("page", 1, type=int) or 1), LAST_PAGE)
 
 
 def _done(message: str, links: t.Sequence[FeedLink] = ()) -> None:
@@ -291,21 +294,29 @@ def set_publishing(organisation_id: int) -> t.Any:
     return redirect(url_for("admin.organisations"), 303)
 
 
+class IdConverter(IntegerConverter):
+    """A row id in a URL: a positive 32-bit integer, so no URL can overflow a column."""
+
+    def __init__(self, map: t.Any) -> None:
+        super().__init__(map, min=1, max=2**31 - 1)
+
+
 def register(blueprint: Blueprint) -> None:
+    blueprint.record_once(lambda state: state.app.url_map.converters.setdefault("id", IdConverter))
     rules: list[tuple[str, t.Callable[..., t.Any], list[str]]] = [
         ("/", index, ["GET"]),
         ("/sessions", sessions, ["GET"]),
-        ("/sessions/<int:session_id>", edit_session, ["GET", "POST"]),
-        ("/sessions/<int:session_id>/cancel", cancel_session, ["POST"]),
-        ("/sessions/<int:session_id>/reinstate", reinstate_session, ["POST"]),
-        ("/sessions/<int:session_id>/book", book_session, ["POST"]),
-        ("/sessions/<int:session_id>/delete", delete_session, ["GET", "POST"]),
-        ("/series/<int:series_id>", edit_series, ["GET"]),
-        ("/offers/<int:offer_id>/price", change_price, ["POST"]),
+        ("/sessions/<id:session_id>", edit_session, ["GET", "POST"]),
+        ("/sessions/<id:session_id>/cancel", cancel_session, ["POST"]),
+        ("/sessions/<id:session_id>/reinstate", reinstate_session, ["POST"]),
+        ("/sessions/<id:session_id>/book", book_session, ["POST"]),
+        ("/sessions/<id:session_id>/delete", delete_session, ["GET", "POST"]),
+        ("/series/<id:series_id>", edit_series, ["GET"]),
+        ("/offers/<id:offer_id>/price", change_price, ["POST"]),
         ("/slots", slots, ["GET"]),
-        ("/slots/<int:slot_id>/book", book_slot, ["POST"]),
+        ("/slots/<id:slot_id>/book", book_slot, ["POST"]),
         ("/organisations", organisations, ["GET"]),
-        ("/organisations/<int:organisation_id>/publishing", set_publishing, ["POST"]),
+        ("/organisations/<id:organisation_id>/publishing", set_publishing, ["POST"]),
     ]
     for rule, view, methods in rules:
         blueprint.add_url_rule(rule, view_func=view, methods=methods)
