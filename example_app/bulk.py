@@ -18,6 +18,7 @@ from rpde_publisher.lifecycle import rerender
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
+from .seed import advance_id_sequences
 from .seed import Row
 from .seed import SeedPlan
 from .seed import TABLES
@@ -50,6 +51,7 @@ def insert_rows(engine: Engine, plan: SeedPlan, *, progress: Progress = _noop) -
                 if is_feed:
                     items += len(batch)
                     progress(len(batch))
+        advance_id_sequences(connection)
     return items
 
 

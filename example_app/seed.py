@@ -23,6 +23,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Integer
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from .models import Activity
@@ -311,3 +314,26 @@ def seed(session: Session, size: SeedSize = SeedSize(), *, now: datetime | None 
     for model, rows in TABLES:
         session.add_all(model(**row) for row in getattr(plan, rows)())
         session.flush()  # parents exist before their children's foreign keys name them
+    advance_id_sequences(session.connection())
+
+
+def advance_id_sequences(connection: Connection) -> None:
+    """Move PostgreSQL's id sequences past the ids the plan gave, so new rows get new ids.
+
+    Rows inserted with explicit ids leave a sequence where it was; SQLite and MySQL
+    follow the highest id by themselves.
+    """
+    if connection.dialect.name != "postgresql":
+        return
+    for model, _ in TABLES:
+        table = model.__table__
+        if not isinstance(table.c.id.type, Integer):
+            continue
+        name = connection.dialect.identifier_preparer.quote(table.name)
+        connection.execute(
+            text(
+                "SELECT setval(pg_get_serial_sequence(:table, 'id'),"
+                f" coalesce((SELECT max(id) FROM {name}), 0) + 1, false)"
+            ),
+            {"table": table.name},
+        )

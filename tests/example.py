@@ -7,8 +7,10 @@ import time
 import typing as t
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
 from flask import Flask
 
 from .walking import path_of
@@ -44,6 +46,28 @@ def example_app(database_url: str, **config: t.Any) -> Iterator[Flask]:
             db.session.remove()
             db.drop_all()
             db.engine.dispose()
+
+
+#: The databases the example app runs on, as a ``pytest.mark.parametrize`` list.
+DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
+
+
+@contextmanager
+def example_app_on(
+    database: str, request: pytest.FixtureRequest, tmp_path: Path, **config: t.Any
+) -> Iterator[Flask]:
+    """The example app on embedded SQLite, or on a database of its own on PostgreSQL."""
+    if database == "sqlite":
+        with example_app(f"sqlite:///{tmp_path / 'example.sqlite3'}", **config) as app:
+            yield app
+        return
+    server = request.getfixturevalue("pg_server")
+    url = server.create_database(prefix="rpde_example")
+    try:
+        with example_app(url, **config) as app:
+            yield app
+    finally:
+        server.drop_database(url)
 
 
 def csrf_token(html: str) -> str:

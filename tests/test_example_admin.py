@@ -10,29 +10,20 @@ from flask import Flask
 from sqlalchemy import select
 
 from .example import Admin
+from .example import DATABASES
 from .example import eventually
-from .example import example_app
+from .example import example_app_on
 from .example import feed_links
 from .example import feed_states
 from .example import FEEDS
 from .example import last_item
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+@pytest.fixture(params=DATABASES)
 def app(request: pytest.FixtureRequest, tmp_path: Path) -> t.Iterator[Flask]:
     """The example app, seeded, on embedded SQLite and on PostgreSQL."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'example.sqlite3'}"
-        with example_app(url) as app:
-            yield app
-        return
-    server = request.getfixturevalue("pg_server")
-    url = server.create_database(prefix="rpde_example")
-    try:
-        with example_app(url) as app:
-            yield app
-    finally:
-        server.drop_database(url)
+    with example_app_on(request.param, request, tmp_path) as app:
+        yield app
 
 
 @pytest.fixture
