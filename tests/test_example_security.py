@@ -86,7 +86,8 @@ def test_posts_without_a_valid_csrf_token_are_refused(app: Flask) -> None:
         for forged in ({}, {"csrf_token": "forged"}):
             response = admin.client.post(path, data={**forged, **data})
             assert response.status_code == 400, (path, forged)
-            assert "CSRF" in response.text
+            assert "CSRF" in response.text and "Nothing was changed" in response.text
+            assert "default-src 'none'" in response.headers["Content-Security-Policy"]
     assert _snapshot(admin.client) == before
     # Logging out needs the token too (no logging people out from another site).
     assert admin.client.post("/admin/logout").status_code == 400
