@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
+from .admin.users import ensure_admin_user
 from .feeds import rpde
 from .models import db
 from .seed import MINIMUM_ITEMS
@@ -58,10 +60,6 @@ def reseed_command(
     )
     if size.items > MAX_ITEMS:
         raise click.BadParameter(f"{size.items} items is more than {MAX_ITEMS}")
-    from flask import current_app
-
-    from .admin.users import ensure_admin_user
-
     started = time.perf_counter()
     db.session.remove()
     db.drop_all()
