@@ -52,6 +52,7 @@ chromium:
 conformance: $(STAMP) node_modules/.installed
 	$(BIN)/python -m conformance.check_feeds
 	$(BIN)/python -m conformance.check_dataset_site
+	$(BIN)/python -m conformance.check_items
 
 docs: $(STAMP)
 	$(BIN)/sphinx-build -q -W --keep-going -b html docs docs/_build/html

@@ -2,48 +2,80 @@
 
 from __future__ import annotations
 
+import secrets
 import typing as t
+from datetime import timedelta
 
+import click
 from flask import Flask
+from flask_wtf import CSRFProtect
 from sqlalchemy import event
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from .feeds import rpde
+from .instance import instance_secret
 from .models import db
 from .models import Organisation
 
+csrf = CSRFProtect()
+
+DEFAULTS: dict[str, t.Any] = {
+    "SQLALCHEMY_DATABASE_URI": "sqlite:///example.sqlite3",
+    "EXAMPLE_AUTO_SEED": True,
+    "EXAMPLE_ADMIN_USERNAME": "admin",
+    "EXAMPLE_ADMIN_PASSWORD": None,
+    "RPDE_PUBLISHER_NAME": "Riverside Leisure Trust",
+    "RPDE_PUBLISHER_LEGAL_NAME": "Riverside Leisure Trust Ltd",
+    "RPDE_PUBLISHER_URL": "https://riverside-leisure.example.org",
+    "RPDE_BACKGROUND_IMAGE": "https://riverside-leisure.example.org/pool.jpg",
+    "RPDE_PUBLISHER_EMAIL": "opendata@riverside-leisure.example.org",
+    "RPDE_PUBLISHER_LOGO": "https://riverside-leisure.example.org/logo.png",
+    "RPDE_DISCUSSION_URL": "https://github.com/riverside-leisure/opendata/issues",
+    "RPDE_DATE_PUBLISHED": "2026-01-05",
+    # The admin's session cookie: unreadable by script, not sent on cross-site requests,
+    # nor to the public pages (so feed responses never vary by cookie), and never
+    # refreshed: a login lasts eight hours at most.
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_PATH": "/admin",
+    "SESSION_REFRESH_EACH_REQUEST": False,
+    "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
+}
+
 
 def create_app(config: t.Mapping[str, t.Any] | None = None) -> Flask:
-    """The example app; settings come from ``config``, then ``FLASK_*`` environment variables."""
+    """The example app; settings come from ``config``, then ``FLASK_*`` environment variables.
+
+    Set ``FLASK_SESSION_COOKIE_SECURE=true`` when it is served over HTTPS.
+    """
     app = Flask(__name__, instance_relative_config=True)
-    app.config.update(
-        SQLALCHEMY_DATABASE_URI="sqlite:///example.sqlite3",
-        EXAMPLE_AUTO_SEED=True,
-        RPDE_PUBLISHER_NAME="Riverside Leisure Trust",
-        RPDE_PUBLISHER_LEGAL_NAME="Riverside Leisure Trust Ltd",
-        RPDE_PUBLISHER_URL="https://riverside-leisure.example.org",
-        RPDE_PUBLISHER_EMAIL="opendata@riverside-leisure.example.org",
-        RPDE_PUBLISHER_LOGO="https://riverside-leisure.example.org/logo.png",
-        RPDE_DISCUSSION_URL="https://github.com/riverside-leisure/opendata/issues",
-        RPDE_DATE_PUBLISHED="2026-01-05",
-        RPDE_BACKGROUND_IMAGE="https://riverside-leisure.example.org/pool.jpg",
-    )
+    app.config.update(DEFAULTS)
     app.config.from_prefixed_env()
     if config:
         app.config.update(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret(app, "secret-key", lambda: secrets.token_hex(32))
     db.init_app(app)
     rpde.init_app(app, session=db.session)
+    csrf.init_app(app)
 
+    from .admin import admin
     from .cli import demo_cli
+    from .site import site
 
+    app.register_blueprint(admin)
+    app.register_blueprint(site)
     app.cli.add_command(demo_cli)
     with app.app_context():
         _prepare_database(app)
+    _announce_admin(app)
     return app
 
 
 def _prepare_database(app: Flask) -> None:
+    from .admin.users import ensure_admin_user
+
     if db.engine.dialect.name == "sqlite":
         _sqlite_pragmas(db.engine)
     db.create_all()
@@ -54,7 +86,25 @@ def _prepare_database(app: Flask) -> None:
         from .seed import seed
 
         seed(db.session)
-        db.session.commit()
+    ensure_admin_user(db.session, app)
+    db.session.commit()
+
+
+def _announce_admin(app: Flask) -> None:
+    """Under ``flask run``, print where the admin is and how to log in."""
+    context = click.get_current_context(silent=True)
+    if context is None or context.info_name != "run":
+        return
+    from .admin.users import admin_password
+    from .admin.users import password_source
+
+    host = context.params.get("host") or "127.0.0.1"
+    port = context.params.get("port") or 5000
+    click.secho(
+        f" * Admin: http://{host}:{port}/admin/ - user {app.config['EXAMPLE_ADMIN_USERNAME']!r},"
+        f" password {admin_password(app)!r} ({password_source(app)})",
+        fg="green",
+    )
 
 
 def _sqlite_pragmas(engine: Engine) -> None:

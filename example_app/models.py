@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from datetime import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -13,6 +14,7 @@ from sqlalchemy import Integer
 from sqlalchemy import Numeric
 from sqlalchemy import String
 from sqlalchemy import Text
+from sqlalchemy import Time
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
@@ -47,6 +49,7 @@ class Place(db.Model):  # type: ignore[name-defined,misc]
     name: Mapped[str] = mapped_column(String(200))
     street_address: Mapped[str] = mapped_column(String(200))
     locality: Mapped[str] = mapped_column(String(100))
+    region: Mapped[str] = mapped_column(String(100))
     postcode: Mapped[str] = mapped_column(String(20))
     latitude: Mapped[Decimal] = mapped_column(Numeric(9, 6))
     longitude: Mapped[Decimal] = mapped_column(Numeric(9, 6))
@@ -69,6 +72,9 @@ class SessionSeries(FeedMixin, db.Model):  # type: ignore[name-defined,misc]
     place_id: Mapped[int] = mapped_column(ForeignKey("place.id"))
     activity_id: Mapped[str] = mapped_column(ForeignKey("activity.id"))
     duration_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    #: The weekly timetable slot, in the centre's local time (``weekday`` 0 is Monday).
+    weekday: Mapped[int] = mapped_column(Integer)
+    start_time: Mapped[time] = mapped_column(Time)
     organisation: Mapped[Organisation] = relationship()
     place: Mapped[Place] = relationship()
     activity: Mapped[Activity] = relationship()
@@ -91,7 +97,7 @@ class ScheduledSession(FeedMixin, db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "scheduled_session"
     id: Mapped[int] = mapped_column(primary_key=True)
     series_id: Mapped[int] = mapped_column(ForeignKey("session_series.id"))
-    start: Mapped[datetime] = mapped_column(UTCDateTime())
+    start: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # looked up by time
     end: Mapped[datetime] = mapped_column(UTCDateTime())
     maximum_capacity: Mapped[int] = mapped_column(Integer)
     remaining_capacity: Mapped[int] = mapped_column(Integer)
@@ -120,7 +126,7 @@ class Slot(FeedMixin, db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "slot"
     id: Mapped[int] = mapped_column(primary_key=True)
     facility_use_id: Mapped[int] = mapped_column(ForeignKey("facility_use.id"))
-    start: Mapped[datetime] = mapped_column(UTCDateTime())
+    start: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # looked up by time
     end: Mapped[datetime] = mapped_column(UTCDateTime())
     maximum_uses: Mapped[int] = mapped_column(Integer, default=1)
     remaining_uses: Mapped[int] = mapped_column(Integer, default=1)
@@ -130,3 +136,22 @@ class Slot(FeedMixin, db.Model):  # type: ignore[name-defined,misc]
     @property
     def duration(self) -> timedelta:
         return self.end - self.start
+
+
+class Booking(db.Model):  # type: ignore[name-defined,misc]
+    """One place booked on a scheduled session, or one use of a facility slot."""
+
+    __tablename__ = "booking"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scheduled_session_id: Mapped[int | None] = mapped_column(ForeignKey("scheduled_session.id"))
+    slot_id: Mapped[int | None] = mapped_column(ForeignKey("slot.id"))
+    booked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AdminUser(db.Model):  # type: ignore[name-defined,misc]
+    """Someone who may use the admin pages."""
+
+    __tablename__ = "admin_user"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import typing as t
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
+
 from flask import current_app
 from flask import has_app_context
 from marshmallow import fields
@@ -9,11 +14,17 @@ from marshmallow import fields
 from rpde_publisher.openactive import CONTEXT
 from rpde_publisher.openactive import DateTime
 from rpde_publisher.openactive import Duration
+from rpde_publisher.openactive import iso_duration
 from rpde_publisher.openactive import OpenActiveSchema
 
 #: Where the booking system's own pages live; item ``@id``s are built on it.
 DEFAULT_ID_BASE_URL = "https://leisure.example.org"
 ACTIVITY_LIST = "https://openactive.io/activity-list"
+TIMEZONE_NAME = "Europe/London"
+SCHEMA_DAYS = [
+    f"https://schema.org/{day}"
+    for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+]
 
 
 def url_for_item(path: str) -> str:
@@ -50,6 +61,7 @@ class PlaceSchema(OpenActiveSchema):
             "@type": "PostalAddress",
             "streetAddress": p.street_address,
             "addressLocality": p.locality,
+            "addressRegion": p.region,
             "postalCode": p.postcode,
             "addressCountry": "GB",
         }
@@ -72,6 +84,23 @@ class OfferSchema(OpenActiveSchema):
     price_currency = fields.Constant("GBP", data_key="priceCurrency")
 
 
+def weekly_schedule(series: t.Any) -> list[dict[str, t.Any]]:
+    """The series' timetable slot as an OpenActive ``PartialSchedule``, in local time."""
+    start = datetime.combine(date(2000, 1, 3), series.start_time)  # any Monday will do
+    end = start + timedelta(minutes=series.duration_minutes)
+    return [
+        {
+            "@type": "PartialSchedule",
+            "repeatFrequency": "P1W",
+            "byDay": [SCHEMA_DAYS[series.weekday]],
+            "startTime": start.strftime("%H:%M"),
+            "endTime": end.strftime("%H:%M"),
+            "duration": iso_duration(end - start),
+            "scheduleTimezone": TIMEZONE_NAME,
+        }
+    ]
+
+
 class SessionSeriesSchema(OpenActiveSchema):
     context = fields.Constant(CONTEXT, data_key="@context")
     type = fields.Constant("SessionSeries", data_key="@type")
@@ -84,6 +113,7 @@ class SessionSeriesSchema(OpenActiveSchema):
     organizer = fields.Nested(OrganizationSchema, attribute="organisation")
     location = fields.Nested(PlaceSchema, attribute="place")
     duration = Duration(attribute="duration_minutes")
+    event_schedule = fields.Function(weekly_schedule, data_key="eventSchedule")
     offers = fields.List(fields.Nested(OfferSchema))
 
 
@@ -92,6 +122,7 @@ class ScheduledSessionSchema(OpenActiveSchema):
     type = fields.Constant("ScheduledSession", data_key="@type")
     id = fields.Function(lambda s: url_for_item(f"scheduled-sessions/{s.id}"), data_key="@id")
     identifier = fields.Integer(attribute="id")
+    url = fields.Function(lambda s: url_for_item(f"scheduled-sessions/{s.id}"))
     super_event = fields.Function(
         lambda s: url_for_item(f"session-series/{s.series_id}"), data_key="superEvent"
     )
@@ -146,6 +177,7 @@ class SlotSchema(OpenActiveSchema):
             {
                 "@type": "Offer",
                 "@id": url_for_item(f"facility-uses/{s.facility_use_id}/slots/{s.id}#offer"),
+                "name": "Standard hire",
                 "price": float(s.price),
                 "priceCurrency": "GBP",
             }

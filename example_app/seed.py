@@ -1,16 +1,31 @@
-"""Believable seed data: organisations, places, activities, and sessions and slots for weeks."""
+"""Believable demo data: organisations, places, a weekly timetable, and slots for days ahead.
+
+The data is planned as plain rows (:class:`SeedPlan`), the same for a given size, time
+and random seed, so that the ORM path (:func:`seed`, run on first start) and the bulk
+path (:mod:`example_app.bulk`, for benchmark sizes) write exactly the same rows.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
+from dataclasses import replace
+from datetime import date
 from datetime import datetime
+from datetime import time
 from datetime import timedelta
 from datetime import UTC
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import Integer
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from .models import Activity
@@ -21,8 +36,13 @@ from .models import Place
 from .models import ScheduledSession
 from .models import SessionSeries
 from .models import Slot
+from .schemas import TIMEZONE_NAME
 
 ACTIVITIES = Path(__file__).parent / "data" / "activities.json"
+#: The centre's timetable is kept in local time; feeds publish UTC.
+TIMEZONE = ZoneInfo(TIMEZONE_NAME)
+
+Row = dict[str, Any]
 
 ORGANISATIONS = [
     ("Riverside Leisure Trust", "https://riverside-leisure.example.org", True),
@@ -31,10 +51,34 @@ ORGANISATIONS = [
     ("Private Hire Ltd (opted out)", "https://private-hire.example.org", False),
 ]
 PLACES = [
-    ("Riverside Leisure Centre", "1 River Road", "Bristol", "BS1 4DJ", "51.4500", "-2.5900"),
-    ("Northgate Pool", "22 North Street", "Bristol", "BS7 8AB", "51.4780", "-2.5880"),
-    ("Hillview Sports Hall", "5 Hill Lane", "Bath", "BA1 2QH", "51.3810", "-2.3590"),
-    ("Harbourside Courts", "9 Quay Side", "Bristol", "BS1 5LL", "51.4490", "-2.6010"),
+    (
+        "Riverside Leisure Centre",
+        "1 River Road",
+        "Bristol",
+        "City of Bristol",
+        "BS1 4DJ",
+        "51.4500",
+        "-2.5900",
+    ),
+    (
+        "Northgate Pool",
+        "22 North Street",
+        "Bristol",
+        "City of Bristol",
+        "BS7 8AB",
+        "51.4780",
+        "-2.5880",
+    ),
+    ("Hillview Sports Hall", "5 Hill Lane", "Bath", "Somerset", "BA1 2QH", "51.3810", "-2.3590"),
+    (
+        "Harbourside Courts",
+        "9 Quay Side",
+        "Bristol",
+        "City of Bristol",
+        "BS1 5LL",
+        "51.4490",
+        "-2.6010",
+    ),
 ]
 SESSION_ACTIVITIES = [
     "Swimming",
@@ -45,16 +89,25 @@ SESSION_ACTIVITIES = [
     "Circuit Training",
     "Boxing",
 ]
+#: Facility activities and what one bookable unit of each is called.
 FACILITY_ACTIVITIES = [
-    "Badminton",
-    "Squash",
-    "Tennis",
-    "Table Tennis",
-    "Football",
-    "Netball",
-    "Basketball",
+    ("Badminton", "court"),
+    ("Squash", "court"),
+    ("Tennis", "court"),
+    ("Table Tennis", "table"),
+    ("Football", "pitch"),
+    ("Netball", "court"),
+    ("Basketball", "court"),
 ]
 LEVELS = ["Beginners", "Improvers", "All levels", "Advanced", "Family", "Over 50s"]
+START_TIMES = [time(7, 0), time(9, 30), time(12, 0), time(17, 30), time(19, 0), time(20, 0)]
+SLOT_MINUTES = 40
+FIRST_SLOT = time(7, 0)
+LAST_SLOT_END = time(22, 0)
+
+
+#: The smallest total :meth:`SeedSize.for_items` makes: one series, one facility.
+MINIMUM_ITEMS = 212
 
 
 @dataclass(frozen=True)
@@ -66,93 +119,221 @@ class SeedSize:
     facility_uses: int = 12
     slots_per_facility: int = 200
 
-
-def load_activities(session: Session) -> dict[str, Activity]:
-    concepts = json.loads(ACTIVITIES.read_text())["concepts"]
-    activities = {c["prefLabel"]: Activity(id=c["id"], pref_label=c["prefLabel"]) for c in concepts}
-    session.add_all(activities.values())
-    return activities
-
-
-def seed(
-    session: Session, size: SeedSize = SeedSize(), *, now: datetime | None = None, rng_seed: int = 7
-) -> None:
-    """Fill an empty database; a few sessions and slots lie in the past."""
-    rng = random.Random(rng_seed)
-    now = (now or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
-    activities = load_activities(session)
-    organisations = [
-        Organisation(
-            name=name, url=url, email=f"hello@{url.split('//')[1]}", publishes_open_data=publishes
+    @property
+    def items(self) -> int:
+        """How many feed items (series, sessions, facility uses and slots) this makes."""
+        return self.series * (1 + self.sessions_per_series) + self.facility_uses * (
+            1 + self.slots_per_facility
         )
-        for name, url, publishes in ORGANISATIONS
-    ]
-    places = [
-        Place(
-            name=n,
-            street_address=a,
-            locality=town,
-            postcode=p,
-            latitude=Decimal(lat),
-            longitude=Decimal(lon),
+
+    @classmethod
+    def for_items(cls, items: int) -> SeedSize:
+        """The default mix of series, sessions, facilities and slots, scaled to about
+        ``items`` (never more; at least :data:`MINIMUM_ITEMS`)."""
+        if items < MINIMUM_ITEMS:
+            raise ValueError(f"the number of items must be at least {MINIMUM_ITEMS}")
+        default = cls()
+        scale = items / default.items
+        size = cls(
+            series=max(1, math.floor(default.series * scale)),
+            sessions_per_series=default.sessions_per_series,
+            facility_uses=max(1, math.floor(default.facility_uses * scale)),
+            slots_per_facility=default.slots_per_facility,
         )
-        for n, a, town, p, lat, lon in PLACES
-    ]
-    session.add_all(organisations + places)
-    for number in range(size.series):
-        activity = activities[SESSION_ACTIVITIES[number % len(SESSION_ACTIVITIES)]]
-        series = SessionSeries(
-            name=f"{activity.pref_label} - {rng.choice(LEVELS)}",
-            description=(
-                f"A friendly {activity.pref_label.lower()} session"
-                f" for {rng.choice(LEVELS).lower()}."
+        while size.items > items:  # only when a floor of 1 overshoots a small total
+            size = replace(size, series=size.series - 1)
+        return size
+
+
+def local_to_utc(day: date, at: time) -> datetime:
+    """The UTC instant of a wall-clock time at the centre."""
+    return datetime.combine(day, at, tzinfo=TIMEZONE).astimezone(UTC)
+
+
+class SeedPlan:
+    """The rows to seed, table by table, generated on demand (a million rows fit anywhere).
+
+    Each table's rows come from their own random stream, so they do not depend on which
+    other tables were generated first.
+    """
+
+    def __init__(self, size: SeedSize, *, now: datetime | None = None, rng_seed: int = 7) -> None:
+        self.size = size
+        self.now = (
+            (now or datetime.now(UTC)).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        )
+        self.rng_seed = rng_seed
+        self._activities = json.loads(ACTIVITIES.read_text())["concepts"]
+        self._activity_ids = {c["prefLabel"]: c["id"] for c in self._activities}
+
+    def _rng(self, table: str) -> random.Random:
+        return random.Random(f"{self.rng_seed}:{table}")
+
+    def activities(self) -> Iterator[Row]:
+        for concept in self._activities:
+            yield {"id": concept["id"], "pref_label": concept["prefLabel"]}
+
+    def organisations(self) -> Iterator[Row]:
+        for number, (name, url, publishes) in enumerate(ORGANISATIONS, start=1):
+            host = url.split("//")[1]
+            yield {
+                "id": number,
+                "name": name,
+                "url": url,
+                "email": f"hello@{host}",
+                "publishes_open_data": publishes,
+            }
+
+    def places(self) -> Iterator[Row]:
+        for number, (name, street, town, region, postcode, lat, lon) in enumerate(PLACES, 1):
+            yield {
+                "id": number,
+                "name": name,
+                "street_address": street,
+                "locality": town,
+                "region": region,
+                "postcode": postcode,
+                "latitude": Decimal(lat),
+                "longitude": Decimal(lon),
+            }
+
+    def series(self) -> Iterator[Row]:
+        rng = self._rng("series")
+        for number in range(self.size.series):
+            label = SESSION_ACTIVITIES[number % len(SESSION_ACTIVITIES)]
+            yield {
+                "id": number + 1,
+                "name": f"{label} - {rng.choice(LEVELS)}",
+                "description": f"A friendly {label.lower()} session for"
+                f" {rng.choice(LEVELS).lower()}.",
+                "organisation_id": number % len(ORGANISATIONS) + 1,
+                "place_id": number % len(PLACES) + 1,
+                "activity_id": self._activity_ids[label],
+                "duration_minutes": rng.choice([45, 60, 90]),
+                "weekday": rng.randrange(7),
+                "start_time": rng.choice(START_TIMES),
+            }
+
+    def offers(self) -> Iterator[Row]:
+        rng = self._rng("offers")
+        for series in range(1, self.size.series + 1):
+            yield {
+                "id": 2 * series - 1,
+                "series_id": series,
+                "name": "Adult",
+                "price": Decimal(rng.choice(["4.50", "5.00", "6.25", "7.00"])),
+            }
+            yield {
+                "id": 2 * series,
+                "series_id": series,
+                "name": "Junior",
+                "price": Decimal(rng.choice(["2.50", "3.00", "3.50"])),
+            }
+
+    def sessions(self) -> Iterator[Row]:
+        """Weekly sessions of each series; the first of each lies in the past week."""
+        rng = self._rng("sessions")
+        today = self.now.astimezone(TIMEZONE).date()
+        number = 0
+        for series in self.series():
+            back = (today.weekday() - series["weekday"]) % 7 or 7
+            first = today - timedelta(days=back)
+            for week in range(self.size.sessions_per_series):
+                start = local_to_utc(first + timedelta(weeks=week), series["start_time"])
+                capacity = rng.choice([12, 20, 30])
+                number += 1
+                yield {
+                    "id": number,
+                    "series_id": series["id"],
+                    "start": start,
+                    "end": start + timedelta(minutes=series["duration_minutes"]),
+                    "maximum_capacity": capacity,
+                    "remaining_capacity": rng.randint(0, capacity),
+                    "cancelled": False,
+                }
+
+    def facility_uses(self) -> Iterator[Row]:
+        for number in range(self.size.facility_uses):
+            label, unit = FACILITY_ACTIVITIES[number % len(FACILITY_ACTIVITIES)]
+            yield {
+                "id": number + 1,
+                "name": f"{label} {unit} {number // len(FACILITY_ACTIVITIES) + 1}",
+                "organisation_id": number % len(ORGANISATIONS) + 1,
+                "place_id": (number + 1) % len(PLACES) + 1,
+                "activity_id": self._activity_ids[label],
+            }
+
+    def slots(self) -> Iterator[Row]:
+        """Back-to-back slots through each day's opening hours, from yesterday on."""
+        rng = self._rng("slots")
+        first_day = self.now.astimezone(TIMEZONE).date() - timedelta(days=1)
+        times = _slot_times()
+        number = 0
+        for facility in range(1, self.size.facility_uses + 1):
+            for index in range(self.size.slots_per_facility):
+                day, at = divmod(index, len(times))
+                start = local_to_utc(first_day + timedelta(days=day), times[at])
+                number += 1
+                yield {
+                    "id": number,
+                    "facility_use_id": facility,
+                    "start": start,
+                    "end": start + timedelta(minutes=SLOT_MINUTES),
+                    "maximum_uses": 1,
+                    "remaining_uses": rng.choice([0, 1, 1]),
+                    "price": Decimal(rng.choice(["8.00", "10.50", "12.00"])),
+                }
+
+
+def _slot_times() -> list[time]:
+    times = []
+    minutes = FIRST_SLOT.hour * 60 + FIRST_SLOT.minute
+    closing = LAST_SLOT_END.hour * 60 + LAST_SLOT_END.minute
+    while minutes + SLOT_MINUTES <= closing:
+        times.append(time(minutes // 60, minutes % 60))
+        minutes += SLOT_MINUTES
+    return times
+
+
+#: The tables in the order they are filled, with the plan's generator for each.
+TABLES: list[tuple[type[Any], str]] = [
+    (Activity, "activities"),
+    (Organisation, "organisations"),
+    (Place, "places"),
+    (SessionSeries, "series"),
+    (Offer, "offers"),
+    (ScheduledSession, "sessions"),
+    (FacilityUse, "facility_uses"),
+    (Slot, "slots"),
+]
+
+
+def seed(session: Session, size: SeedSize = SeedSize(), *, now: datetime | None = None) -> None:
+    """Fill an empty database through the ORM; the caller commits (which renders the items)."""
+    plan = SeedPlan(size, now=now)
+    for model, rows in TABLES:
+        session.add_all(model(**row) for row in getattr(plan, rows)())
+        session.flush()  # parents exist before their children's foreign keys name them
+    advance_id_sequences(session.connection())
+
+
+def advance_id_sequences(connection: Connection) -> None:
+    """Move PostgreSQL's id sequences past the ids the plan gave, so new rows get new ids.
+
+    Rows inserted with explicit ids leave a sequence where it was; SQLite and MySQL
+    follow the highest id by themselves.
+    """
+    if connection.dialect.name != "postgresql":
+        return
+    for model, _ in TABLES:
+        table = model.__table__
+        if not isinstance(table.c.id.type, Integer):
+            continue
+        name = connection.dialect.identifier_preparer.quote(table.name)
+        connection.execute(
+            text(
+                "SELECT setval(pg_get_serial_sequence(:table, 'id'),"
+                f" coalesce((SELECT max(id) FROM {name}), 0) + 1, false)"
             ),
-            organisation=organisations[number % len(organisations)],
-            place=places[number % len(places)],
-            activity=activity,
-            duration_minutes=rng.choice([45, 60, 90]),
-            offers=[
-                Offer(name="Adult", price=Decimal(rng.choice(["4.50", "5.00", "6.25", "7.00"]))),
-                Offer(name="Junior", price=Decimal(rng.choice(["2.50", "3.00", "3.50"]))),
-            ],
+            {"table": table.name},
         )
-        session.add(series)
-        first = now + timedelta(
-            days=rng.randint(-3, 2), hours=rng.choice([7, 9, 12, 17, 19]) - now.hour
-        )
-        for week in range(size.sessions_per_series):
-            start = first + timedelta(weeks=week)
-            capacity = rng.choice([12, 20, 30])
-            session.add(
-                ScheduledSession(
-                    series=series,
-                    start=start,
-                    end=start + timedelta(minutes=series.duration_minutes),
-                    maximum_capacity=capacity,
-                    remaining_capacity=rng.randint(0, capacity),
-                )
-            )
-    for number in range(size.facility_uses):
-        activity = activities[FACILITY_ACTIVITIES[number % len(FACILITY_ACTIVITIES)]]
-        facility = FacilityUse(
-            name=f"{activity.pref_label} court {number // len(FACILITY_ACTIVITIES) + 1}",
-            organisation=organisations[number % len(organisations)],
-            place=places[(number + 1) % len(places)],
-            activity=activity,
-        )
-        session.add(facility)
-        start = now - timedelta(hours=4)
-        for _ in range(size.slots_per_facility):
-            session.add(
-                Slot(
-                    facility_use=facility,
-                    start=start,
-                    end=start + timedelta(minutes=40),
-                    maximum_uses=1,
-                    remaining_uses=rng.choice([0, 1, 1]),
-                    price=Decimal(rng.choice(["8.00", "10.50", "12.00"])),
-                )
-            )
-            start += timedelta(minutes=40)
-            if start.hour >= 22:
-                start = start.replace(hour=7) + timedelta(days=1)

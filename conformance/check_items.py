@@ -1,0 +1,151 @@
+"""Run OpenActive's data-model-validator on every item of every example feed; fail on any failure.
+
+Usage: python -m conformance.check_items
+
+Starts the example app on a fresh SQLite database, streams changes into it with
+``flask demo simulate`` (so edited, cancelled and newly added items are checked too),
+walks each feed to its last page as a consumer would, and validates the data of every
+live item in the consumer's copy, in RPDEFeed mode, offline (the remote JSON the
+validator loads comes from ``conformance/dmv_cache.py``). Fails on any failure-level
+message, on any URL the validator wanted that the cache lacked, and on a feed with no
+items. Writes a summary to test-output/data-model-validator.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from collections import Counter
+from pathlib import Path
+
+from .dmv_cache import fill
+from .serve import example_app
+from .serve import ROOT
+
+FEEDS = ["session-series", "scheduled-sessions", "facility-uses", "facility-use-slots"]
+SIMULATED_CHANGES = 150
+#: Items per node process; each process loads the validator once.
+CHUNK_SIZE = 1000
+PARALLEL = 2
+
+
+def walk(url: str) -> dict[str, dict[str, object]]:
+    """A consumer's copy of the feed at ``url``: the last state of every item."""
+    copy: dict[str, dict[str, object]] = {}
+    while True:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            page = json.load(response)
+        for item in page["items"]:
+            copy[str(item["id"])] = item
+        if not page["items"]:
+            return copy
+        url = page["next"]
+
+
+def simulate(database_url: str, count: int) -> None:
+    env = {**os.environ, "FLASK_APP": "example_app", "FLASK_SQLALCHEMY_DATABASE_URI": database_url}
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "demo",
+            "simulate",
+            "--rate",
+            "0",
+            "--seed",
+            "1",
+            "--count",
+            str(count),
+            "--quiet",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+
+
+def validate(documents: list[dict[str, object]], directory: Path) -> dict[str, list[object]]:
+    """Validate ``documents`` in chunks, a few node processes at a time; merge the results."""
+    cache = fill(directory / "cache")
+    chunks = [documents[i : i + CHUNK_SIZE] for i in range(0, len(documents), CHUNK_SIZE)]
+    results: list[object] = []
+    misses: set[str] = set()
+    for start in range(0, len(chunks), PARALLEL):
+        running = []
+        for number, chunk in enumerate(chunks[start : start + PARALLEL], start):
+            source, output = directory / f"in-{number}.json", directory / f"out-{number}.json"
+            source.write_text(json.dumps(chunk))
+            command = [
+                "node",
+                str(ROOT / "conformance" / "data-model-validate.js"),
+                "RPDEFeed",
+                str(cache),
+                str(source),
+                str(output),
+            ]
+            running.append((subprocess.Popen(command, cwd=ROOT), output))
+        for process, output in running:
+            if process.wait() != 0:
+                raise RuntimeError(f"the data-model-validator exited with {process.returncode}")
+            report = json.loads(output.read_text())
+            results += report["results"]
+            misses.update(report["misses"])
+    return {"results": results, "misses": sorted(misses)}
+
+
+def main() -> int:
+    output = ROOT / "test-output"
+    output.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as name:
+        directory = Path(name)
+        database_url = f"sqlite:///{directory}/conformance.sqlite3"
+        with example_app(database_url) as base:
+            simulate(database_url, SIMULATED_CHANGES)
+            copies = {feed: walk(f"{base}/openactive/feeds/{feed}") for feed in FEEDS}
+        documents = [
+            {"name": f"{feed}/{item_id}", "data": item["data"]}
+            for feed, copy in copies.items()
+            for item_id, item in copy.items()
+            if item["state"] == "updated"
+        ]
+        report = validate(documents, directory)
+    failed = False
+    failures = [(r["name"], f) for r in report["results"] for f in r["failures"]]  # type: ignore[index]
+    warnings = Counter(
+        (r["name"].split("/")[0], w["type"], w["path"])  # type: ignore[index]
+        for r in report["results"]
+        for w in r["warnings"]  # type: ignore[index]
+    )
+    for feed, copy in copies.items():
+        live = sum(1 for item in copy.values() if item["state"] == "updated")
+        print(f"{feed}: {live} live item(s) validated, {len(copy) - live} deleted")
+        if not live:
+            print(f"  FAILURE: {feed} has no live items to validate")
+            failed = True
+    for name, failure in failures:
+        print(f"  FAILURE {name} [{failure['type']}] {failure['path']}: {failure['message'][:200]}")
+        failed = True
+    for url in report["misses"]:
+        print(f"  FAILURE: the validator wanted {url}, which the offline cache lacks")
+        failed = True
+    for (feed, kind, path), count in sorted(warnings.items()):
+        print(f"  warning x{count} {feed} [{kind}] {path}")
+    summary = {
+        "items": len(documents),
+        "failures": [{"item": name, **failure} for name, failure in failures],
+        "misses": report["misses"],
+        "warnings": {f"{feed} {kind} {path}": n for (feed, kind, path), n in warnings.items()},
+    }
+    (output / "data-model-validator.json").write_text(json.dumps(summary, indent=2))
+    verdict = "FAILED" if failed else "no failures, no cache misses"
+    print(f"data-model-validator: {len(documents)} items, {verdict}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
