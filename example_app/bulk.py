@@ -13,10 +13,11 @@ from collections.abc import Iterable
 from collections.abc import Iterator
 from typing import Any
 
-from rpde_publisher import RPDE
-from rpde_publisher.lifecycle import rerender
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
+
+from rpde_publisher import RPDE
+from rpde_publisher.lifecycle import rerender
 
 from .seed import advance_id_sequences
 from .seed import Row

@@ -11,11 +11,12 @@ from datetime import timedelta
 from datetime import UTC
 from decimal import Decimal
 
-from rpde_publisher.columns import utcnow
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
+
+from rpde_publisher.columns import utcnow
 
 from .models import Booking
 from .models import Offer

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from rpde_publisher.columns import utcnow
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
+
+from rpde_publisher.columns import utcnow
 
 from . import changes
 from .models import Offer

@@ -15,6 +15,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import InterfaceError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from werkzeug.datastructures import Headers
+from werkzeug.http import parse_set_header
 
 from .caching import CachedPage
 from .conditional import send_representation
@@ -39,13 +41,29 @@ DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError, DBAP
 
 
 class FeedResponse(Response):
-    """A response that never carries cookies, so CDNs can cache feed pages."""
+    """A response that never carries cookies nor varies by them, so CDNs can cache it.
+
+    The host app's session handling may try to set its cookie, or add ``Vary: Cookie``
+    after the view has returned; both are dropped.
+    """
 
     def set_cookie(self, *args: t.Any, **kwargs: t.Any) -> None:
         """Feed responses set no cookies (a session cookie would defeat caching)."""
 
     def delete_cookie(self, *args: t.Any, **kwargs: t.Any) -> None:
         """Feed responses set no cookies."""
+
+    def get_wsgi_headers(self, environ: t.Any) -> Headers:
+        headers = super().get_wsgi_headers(environ)
+        headers.remove("Set-Cookie")
+        vary = [
+            value for value in parse_set_header(headers.get("Vary")) if value.lower() != "cookie"
+        ]
+        if vary:
+            headers["Vary"] = ", ".join(vary)
+        else:
+            headers.remove("Vary")
+        return headers
 
 
 def make_blueprint(extension: RPDE) -> Blueprint:

@@ -164,6 +164,13 @@ def test_feed_responses_never_set_cookies(app: t.Any, client: t.Any) -> None:
     response = client.get("/openactive/feeds/session-series")
     assert response.status_code == 200
     assert "Set-Cookie" not in response.headers
+    assert "Cookie" not in response.headers.get("Vary", "")
+    # A client already holding a permanent session cookie gets no refresh either.
+    app.config["PERMANENT_SESSION_LIFETIME"] = 3600
+    client.set_cookie("session", "stale-value")
+    again = client.get("/openactive/feeds/session-series", headers={"Accept-Encoding": "gzip"})
+    assert "Set-Cookie" not in again.headers
+    assert again.headers["Vary"] == "Accept-Encoding"
 
 
 @pytest.mark.parametrize(

@@ -12,11 +12,12 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
-from rpde_publisher.columns import utcnow
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.routing import IntegerConverter
+
+from rpde_publisher.columns import utcnow
 
 from .. import changes
 from ..links import FeedLink
