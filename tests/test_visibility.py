@@ -131,8 +131,15 @@ def test_change_numbers_are_unique_within_one_transaction(
     with Session(tables) as session:
         session.execute(insert(models.Change), [{"name": f"c{i}"} for i in range(50)])
         session.commit()
+    with tables.begin() as connection:  # one statement changing every row at once, no ORM
+        connection.execute(models.Change.__table__.update().values(name="renamed"))
+    with Session(tables) as session:
         numbers = session.scalars(select(models.Change.modified)).all()
     assert len(set(numbers)) == 50 and all(0 < n <= 2**53 for n in numbers)
+    settle(tables)
+    items = walk(client, "http://localhost/openactive/feeds/events").items
+    assert sorted(item["id"] for item in items) == list(range(1, 51))
+    assert all(item["data"] == {"name": "renamed"} for item in items)
 
 
 def test_triggers_are_reported_installed(tables: Engine, rpde: t.Any) -> None:

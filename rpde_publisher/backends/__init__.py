@@ -31,8 +31,6 @@ class Backend(t.Protocol):
 
     #: Short name used in messages and docs.
     name: str
-    #: Whether a stamp is unique per change, so that ``afterChangeNumber`` can be used.
-    unique_stamps: bool
 
     def ddl(self, spec: TableSpec, dialect: Dialect) -> list[str]:
         """The statements that install stamping and tombstones for ``spec``'s table."""
@@ -77,6 +75,33 @@ def backend_for(dialect: Dialect) -> Backend:
     raise ConfigurationError(
         f"rpde_publisher cannot publish feeds from a {name!r} database: supported databases"
         " are PostgreSQL, SQLite and MySQL/MariaDB."
+    )
+
+
+@dataclass(frozen=True)
+class Identifiers:
+    """A feed table's names, quoted for one dialect, for writing its triggers."""
+
+    table: str
+    modified: str
+    deleted: str
+    id: str
+    data: str | None
+    dialect: Dialect
+
+    def quote(self, name: str) -> str:
+        return quoted(self.dialect, name)
+
+
+def identifiers(spec: TableSpec, dialect: Dialect) -> Identifiers:
+    """``spec``'s table and feed columns, quoted for ``dialect``."""
+    return Identifiers(
+        table=dialect.identifier_preparer.format_table(spec.table),
+        modified=quoted(dialect, spec.modified_column.name),
+        deleted=quoted(dialect, spec.deleted_column.name),
+        id=quoted(dialect, spec.id_column.name),
+        data=quoted(dialect, spec.data_column.name) if spec.data_column is not None else None,
+        dialect=dialect,
     )
 
 

@@ -3,7 +3,8 @@
 These databases cannot tell which transactions are still in flight, so a change is
 shown only once its stamp is ``RPDE_SETTLE_SECONDS`` old (OpenActive's advice). A write
 transaction that stays open longer than the lag can still commit rows below a cursor a
-consumer holds: keep write transactions short, or use PostgreSQL.
+consumer holds: keep write transactions short, or use PostgreSQL. Change-number feeds
+are stamped from a locked counter instead (see ``_BUMP_COUNTER``).
 """
 
 from __future__ import annotations
@@ -19,27 +20,31 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import ColumnElement
 
+from ..tables import CLOCK_TABLE
+from ..tables import clock_table
 from ..tables import TableSpec
+from . import identifiers
 from . import Lag
 from . import object_name
-from . import quoted
 
 _NOW_MICROS = "TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6))"
+# Change numbers must be unique, which the clock is not: they come from a counter row
+# that each writer locks until it commits, so they are also handed out in commit order
+# and need no settle lag. The price is that writers to change-number feeds take turns.
+_BUMP_COUNTER = (
+    f"INSERT INTO {CLOCK_TABLE} (id, value) VALUES (1, LAST_INSERT_ID(1))"
+    " ON DUPLICATE KEY UPDATE value = LAST_INSERT_ID(value + 1)"
+)
 
 
 class MySQLBackend:
     """Clock stamps and the settle lag (see the module docstring)."""
 
     name = "MySQL/MariaDB"
-    unique_stamps = False
 
     def ddl(self, spec: TableSpec, dialect: Dialect) -> list[str]:
-        def q(name: str) -> str:
-            return quoted(dialect, name)
-
-        table = q(spec.table.name)
-        m = q(spec.modified_column.name)
-        deleted = q(spec.deleted_column.name)
+        names = identifiers(spec, dialect)
+        q, table, m, deleted = names.quote, names.table, names.modified, names.deleted
         others = [
             c
             for c in spec.table.columns
@@ -49,7 +54,7 @@ class MySQLBackend:
         all_same = f"NEW.{m} <=> OLD.{m} AND {others_same}"
         stale = ""
         if spec.data_column is not None:
-            d = q(spec.data_column.name)
+            d = names.data
             all_same += f" AND NEW.{d} <=> OLD.{d}"
             stale = f"""
     IF NEW.{deleted} IS NOT NULL OR (NOT ({others_same}) AND NEW.{d} <=> OLD.{d}) THEN
@@ -57,21 +62,28 @@ class MySQLBackend:
     END IF;"""
         insert_name = q(object_name("rpde", spec, "_insert"))
         update_name = q(object_name("rpde", spec, "_update"))
+        if spec.ordering == "change_number":
+            stamp = f"{_BUMP_COUNTER};\n    SET NEW.{m} = LAST_INSERT_ID();"
+        else:
+            stamp = f"SET NEW.{m} = {_NOW_MICROS};"
         return [
             f"DROP TRIGGER IF EXISTS {insert_name}",
-            f"CREATE TRIGGER {insert_name} BEFORE INSERT ON {table} FOR EACH ROW"
-            f" SET NEW.{m} = {_NOW_MICROS}",
+            f"""CREATE TRIGGER {insert_name} BEFORE INSERT ON {table} FOR EACH ROW
+BEGIN
+    {stamp}
+END""",
             f"DROP TRIGGER IF EXISTS {update_name}",
             f"""CREATE TRIGGER {update_name} BEFORE UPDATE ON {table} FOR EACH ROW
 BEGIN
   IF NOT ({all_same}) THEN{stale}
-    SET NEW.{m} = {_NOW_MICROS};
+    {stamp}
   END IF;
 END""",
         ]
 
     def prepare(self, spec: TableSpec, connection: Connection) -> None:
-        """Nothing besides the triggers is needed."""
+        if spec.ordering == "change_number":
+            clock_table(spec.table.metadata).create(connection, checkfirst=True)
 
     def install(self, spec: TableSpec, connection: Connection) -> None:
         for statement in self.ddl(spec, connection.dialect):
@@ -91,10 +103,14 @@ END""",
         ).scalar_one()
         return bool(found == 2)
 
-    def visible(self, spec: TableSpec, settle_seconds: float) -> ColumnElement[bool]:
+    def visible(self, spec: TableSpec, settle_seconds: float) -> ColumnElement[bool] | None:
+        if spec.ordering == "change_number":
+            return None  # counter stamps follow commit order
         return spec.modified_column < self._watermark(settle_seconds)
 
     def lag(self, spec: TableSpec, connection: Connection, settle_seconds: float) -> Lag:
+        if spec.ordering == "change_number":
+            return Lag(0, 0.0, "change numbers are handed out in commit order")
         hidden = connection.execute(
             select(func.count()).where(spec.modified_column >= self._watermark(settle_seconds))
         ).scalar_one()

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..tables import TableSpec
+from . import identifiers
 from . import Lag
 from . import object_name
 from . import quoted
@@ -58,22 +59,15 @@ class PostgreSQLBackend:
     """Transaction-id stamps and the snapshot watermark (see the module docstring)."""
 
     name = "PostgreSQL"
-    unique_stamps = True
 
     def ddl(self, spec: TableSpec, dialect: Dialect) -> list[str]:
-        table = dialect.identifier_preparer.format_table(spec.table)
-
-        def q(name: str) -> str:
-            return quoted(dialect, name)
-
-        m = q(spec.modified_column.name)
-        deleted = q(spec.deleted_column.name)
-        pk = q(spec.id_column.name)
+        names = identifiers(spec, dialect)
+        q, table, m, deleted, pk = names.quote, names.table, names.modified, names.deleted, names.id
         stamp_fn = q(object_name("rpde_stamp", spec))
         tombstone_fn = q(object_name("rpde_tombstone", spec))
         stamp = "rpde_change_number()" if spec.ordering == "change_number" else _XID
         if spec.data_column is not None:
-            d = q(spec.data_column.name)
+            d = names.data
             declare = f"new_modified bigint := NEW.{m};\n  new_data text := NEW.{d};"
             mask = f"NEW.{m} := OLD.{m};\n    NEW.{d} := OLD.{d};"
             unmask = f"NEW.{m} := new_modified;\n    NEW.{d} := new_data;"

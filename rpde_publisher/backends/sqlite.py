@@ -19,9 +19,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from ..tables import CLOCK_TABLE
 from ..tables import clock_table
 from ..tables import TableSpec
+from . import identifiers
 from . import Lag
 from . import object_name
-from . import quoted
 
 _BUMP = (
     f"INSERT INTO {CLOCK_TABLE} (id, value) VALUES (1, 1)"
@@ -36,33 +36,27 @@ class SQLiteBackend:
     """Counter stamps taken under the write lock (see the module docstring)."""
 
     name = "SQLite"
-    unique_stamps = True
 
     def ddl(self, spec: TableSpec, dialect: Dialect) -> list[str]:
-        def q(name: str) -> str:
-            return quoted(dialect, name)
-
-        table = q(spec.table.name)
-        m = q(spec.modified_column.name)
-        deleted = q(spec.deleted_column.name)
-        pk = q(spec.id_column.name)
+        names = identifiers(spec, dialect)
+        q, table, m, deleted, pk = names.quote, names.table, names.modified, names.deleted, names.id
         tracked = [c for c in spec.table.columns if c is not spec.modified_column]
         others = [c for c in tracked if c is not spec.data_column]
         other_changed = " OR ".join(f"NEW.{q(c.name)} IS NOT OLD.{q(c.name)}" for c in others)
         set_data = ""
         if spec.data_column is not None:
-            d = q(spec.data_column.name)
+            d = names.data
             set_data = (
                 f", {d} = CASE WHEN NEW.{deleted} IS NOT NULL THEN NULL"
                 f" WHEN ({other_changed}) AND NEW.{d} IS OLD.{d} THEN NULL ELSE NEW.{d} END"
             )
-        names = {
+        triggers = {
             suffix: q(object_name("rpde", spec, suffix))
             for suffix in ("_insert", "_update", "_delete")
         }
         return [
-            *(f"DROP TRIGGER IF EXISTS {name}" for name in names.values()),
-            f"""CREATE TRIGGER {names["_insert"]} AFTER INSERT ON {table}
+            *(f"DROP TRIGGER IF EXISTS {name}" for name in triggers.values()),
+            f"""CREATE TRIGGER {triggers["_insert"]} AFTER INSERT ON {table}
 BEGIN
   {_BUMP}
   UPDATE {table} SET {m} = {_CLOCK} WHERE {pk} = NEW.{pk};
@@ -71,7 +65,7 @@ END""",
             # from a past value onto the counter's fresh one) from firing it again if
             # the app turned recursive triggers on. A user's UPDATE of the row stamped
             # most recently (its stamp already equal to the counter) must still fire.
-            f"""CREATE TRIGGER {names["_update"]} AFTER UPDATE ON {table}
+            f"""CREATE TRIGGER {triggers["_update"]} AFTER UPDATE ON {table}
 WHEN (NEW.{m} IS NOT OLD.{m} OR {
                 " OR ".join(f"NEW.{q(c.name)} IS NOT OLD.{q(c.name)}" for c in tracked)
             })
@@ -80,7 +74,7 @@ BEGIN
   {_BUMP}
   UPDATE {table} SET {m} = {_CLOCK}{set_data} WHERE {pk} = NEW.{pk};
 END""",
-            f"""CREATE TRIGGER {names["_delete"]} BEFORE DELETE ON {table}
+            f"""CREATE TRIGGER {triggers["_delete"]} BEFORE DELETE ON {table}
 WHEN OLD.{deleted} IS NULL
 BEGIN
   UPDATE {table} SET {deleted} = {_NOW} WHERE {pk} = OLD.{pk};
