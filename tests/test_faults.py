@@ -114,15 +114,18 @@ def test_a_slow_query_hits_the_statement_timeout(pg_url: str, models: Models, rp
     models.Base.metadata.drop_all(engine)
     models.Base.metadata.create_all(engine)
     try:
-        seed(engine, models, 3)
-        client = make_app(engine, rpde, RPDE_STATEMENT_TIMEOUT=0.5).test_client()
+        seed(engine, models, 12)
+        settle(engine)
+        client = make_app(engine, rpde, RPDE_STATEMENT_TIMEOUT=0.5, RPDE_PAGE_SIZE=5).test_client()
+        first = client.get(SERIES).get_json()
         with engine.connect() as blocker:
             blocker.execute(text("LOCK TABLE series IN ACCESS EXCLUSIVE MODE"))
             started = time.monotonic()
-            assert_unavailable(client.get(SERIES))
+            assert_unavailable(client.get(path_of(first["next"])))
             assert time.monotonic() - started < 5, "the page gave up after its timeout"
             blocker.rollback()
-        assert client.get(SERIES).status_code == 200
+        copy = {item["id"]: item["data"] for item in first["items"]}
+        assert walk(client, first["next"], copy=copy).copy == database_copy(engine, models)
         with engine.connect() as connection:  # the limit did not leak into the pool
             assert connection.execute(text("SHOW statement_timeout")).scalar() == "0"
     finally:
@@ -175,12 +178,15 @@ def test_an_exhausted_pool_gets_a_503(pg_url: str, models: Models, rpde: t.Any) 
     models.Base.metadata.drop_all(engine)
     models.Base.metadata.create_all(engine)
     try:
-        seed(engine, models, 2)
-        client = make_app(engine, rpde).test_client()
+        seed(engine, models, 12)
+        settle(engine)
+        client = make_app(engine, rpde, RPDE_PAGE_SIZE=5).test_client()
+        first = client.get(SERIES).get_json()
         held = engine.connect()
-        assert_unavailable(client.get(SERIES))
+        assert_unavailable(client.get(path_of(first["next"])))
         held.close()
-        assert client.get(SERIES).status_code == 200
+        copy = {item["id"]: item["data"] for item in first["items"]}
+        assert walk(client, first["next"], copy=copy).copy == database_copy(engine, models)
     finally:
         models.Base.metadata.drop_all(engine)
         engine.dispose()
@@ -225,7 +231,7 @@ def test_redis_stopped_and_restarted(
     sqlite_engine: Engine, models: Models, rpde: t.Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     models.Base.metadata.create_all(sqlite_engine)
-    seed(sqlite_engine, models, 3)
+    seed(sqlite_engine, models, 12)
     server = RedisServer()
     server.start()
     try:
@@ -234,20 +240,26 @@ def test_redis_stopped_and_restarted(
             rpde,
             CACHE_TYPE="RedisCache",
             CACHE_REDIS_URL=server.url,
-            RPDE_CACHE_RETRY_SECONDS=0.5,
+            RPDE_CACHE_RETRY_SECONDS=5,
+            RPDE_PAGE_SIZE=5,
         )
         client = app.test_client()
-        expected = client.get(SERIES).data
+        first = client.get(SERIES)
+        expected = first.data
         assert redis.Redis.from_url(server.url).keys("*rpde:page:*"), "the page was cached"
         server.stop()
         with caplog.at_level(logging.WARNING, logger="rpde_publisher"):
             for _ in range(5):
                 response = client.get(SERIES)
                 assert response.status_code == 200 and response.data == expected
+            # A harvest across the outage: every page comes from the database instead.
+            copy = {item["id"]: item["data"] for item in first.get_json()["items"]}
+            harvested = walk(client, first.get_json()["next"], copy=copy)
+        assert harvested.copy == database_copy(sqlite_engine, models)
         failures = [r for r in caplog.records if "page cache failed" in r.getMessage()]
         assert len(failures) == 1, "logged once per interval, not once per request"
         server.start()
-        time.sleep(0.6)
+        time.sleep(5.2)
         assert client.get(SERIES).data == expected
         assert redis.Redis.from_url(server.url).keys("*rpde:page:*"), "caching resumed"
     finally:
