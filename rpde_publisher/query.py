@@ -10,12 +10,17 @@ from sqlalchemy import literal
 from sqlalchemy import or_
 from sqlalchemy import Select
 from sqlalchemy import select
+from sqlalchemy import tuple_
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from .backends import backend_for
 from .cursor import Cursor
 from .feed import Feed
+
+
+#: Databases whose planners seek an index with a row-value comparison ``(a, b) > (x, y)``.
+_ROW_VALUE_DIALECTS = frozenset({"postgresql", "sqlite"})
 
 
 @dataclass(frozen=True)
@@ -44,21 +49,29 @@ def page_statement(
     statement = select(id_, modified, live.label("live"), data.label("data")).select_from(
         spec.table
     )
-    # Rows not stamped yet (0: added before the toolkit, awaiting backfill) are not items.
-    statement = statement.where(modified > 0)
+    if cursor.is_start or not cursor.modified:
+        # Rows not stamped yet (0: added before the toolkit, awaiting backfill) are not
+        # items, and every stamped row comes after (0, any id). Only here: after a real
+        # cursor this bound is implied, and a second lower bound can make SQLite scan the
+        # index from the start of the feed (65 ms for a page 1,000,000 items deep).
+        statement = statement.where(modified > 0)
+    elif feed.ordering == "change_number":
+        statement = statement.where(modified > cursor.modified)
+    elif dialect.name in _ROW_VALUE_DIALECTS:
+        # `>` not `>=` (RPDE's most common mistake). A row-value comparison enters the
+        # index exactly at the cursor, even inside a long run of equal `modified` values
+        # (on PostgreSQL every row a transaction writes shares its stamp).
+        statement = statement.where(tuple_(modified, id_) > tuple_(cursor.modified, cursor.id))
+    else:
+        # Written as a range on `modified` first, so the database scans the index from
+        # the cursor.
+        statement = statement.where(
+            modified >= cursor.modified,
+            or_(modified > cursor.modified, id_ > cursor.id),
+        )
     visible = backend_for(dialect).visible(spec, settle_seconds)
     if visible is not None:
         statement = statement.where(visible)
-    if not cursor.is_start:
-        if feed.ordering == "change_number":
-            statement = statement.where(modified > cursor.modified)
-        else:
-            # `>` not `>=` (RPDE's most common mistake); written as a range on
-            # `modified` first so every database scans the index from the cursor.
-            statement = statement.where(
-                modified >= cursor.modified,
-                or_(modified > cursor.modified, id_ > cursor.id),
-            )
     return statement.order_by(modified, id_).limit(limit)
 
 
