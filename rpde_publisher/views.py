@@ -43,6 +43,8 @@ class FeedResponse(Response):
 def make_blueprint(extension: RPDE) -> Blueprint:
     """A new blueprint serving ``extension``'s feeds (one per app)."""
     blueprint = Blueprint("rpde", __name__, template_folder="templates")
+    # Each feed's path, by script root and name: url_for cost a fifth of a cached page.
+    feed_paths: dict[tuple[str, str], str] = {}
 
     @blueprint.get("/feeds/<name>")
     def feed_page(name: str) -> Response:
@@ -64,7 +66,10 @@ def make_blueprint(extension: RPDE) -> Blueprint:
             )
         except InvalidCursorError as exc:
             return _json_error(400, exc.as_dict())
-        feed_url = _absolute(settings.base_url, url_for(".feed_page", name=name))
+        path = feed_paths.get((request.script_root, name))
+        if path is None:
+            path = feed_paths[(request.script_root, name)] = url_for(".feed_page", name=name)
+        feed_url = _absolute(settings.base_url, path)
         query = cursor_query(cursor, feed.ordering)
         cache_key = f"{feed_url}?{query}"
         cached = state.cache.get(cache_key)
@@ -99,10 +104,15 @@ def make_blueprint(extension: RPDE) -> Blueprint:
             max_age = settings.last_page_max_age if page.is_last else settings.max_age
             state.cache.set(cache_key, cached, timeout=max_age)
         max_age = settings.last_page_max_age if cached.is_last else settings.max_age
-        response = FeedResponse(cached.body, status=200, content_type=settings.content_type)
-        response.headers["Cache-Control"] = f"public, max-age={max_age}"
-        response.headers["Access-Control-Allow-Origin"] = "*"
-        return response
+        return FeedResponse(
+            cached.body,
+            status=200,
+            headers=[
+                ("Content-Type", settings.content_type),
+                ("Cache-Control", f"public, max-age={max_age}"),
+                ("Access-Control-Allow-Origin", "*"),
+            ],
+        )
 
     return blueprint
 
