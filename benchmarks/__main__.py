@@ -143,8 +143,15 @@ def run(
                 figures["cached_http"] = dataclasses.asdict(cached)
             _say("  harvests over HTTP")
             harvests = {}
-            for label, db in (("large", big), ("small", small), ("large_again", big)):
-                harvested = harvest(db.url)
+            for label, db, cache in (
+                ("large", big, "NullCache"),
+                ("small", small, "NullCache"),
+                ("large_again", big, "NullCache"),
+                # The example app's default page cache, kept in each worker's memory.
+                ("large_simple_cache", big, "SimpleCache"),
+                ("small_simple_cache", small, "SimpleCache"),
+            ):
+                harvested = harvest(db.url, cache_type=cache)
                 harvests[label] = {
                     **dataclasses.asdict(harvested),
                     "items_per_second": harvested.items_per_second,

@@ -85,7 +85,12 @@ bulk import makes.
   parses every page with `json.loads` and checks the items' order. Run twice.
 - **Server memory.** The peak resident memory of gunicorn's master and workers together,
   sampled every 20 ms with psutil during the harvests of the large feed and of a small
-  one.
+  one, without a page cache (as with a shared Redis cache in production, pages are not
+  kept in the workers). The same is given with the example app's default in-process
+  `SimpleCache`, which keeps up to `CACHE_THRESHOLD` pages (500 unless configured) in
+  each worker: a worker's memory then grows with the pages it serves, up to about
+  500 x 200 KB for slot pages, whatever the feed's size. Use `RedisCache` (or a lower
+  `CACHE_THRESHOLD`) for large feeds.
 - **Writes.** The same transaction through the ORM on two copies of the slot table with the
   same columns and indexes and the same rows: `Slot` (triggers, change tracking, data
   rendered at commit) and `PlainSlot` (`benchmarks/plain.py`: no triggers, no feed, so the

@@ -157,12 +157,11 @@ def stored_floor_page(
 
 
 def floor_app(url: str) -> Flask:
-    """A bare Flask app: the floor as a view (``/floor``), and ``/bytes`` for fixed bytes."""
+    """A bare Flask app serving the floor as a view (``/floor``)."""
     app = Flask("floor")
     engine = create_engine(url)
     dialect = engine.dialect.name
     feed_url = BASE_URL + FEED_PATH
-    app.config["BENCH_BYTES"] = b"{}"
 
     @app.get("/floor")
     def floor() -> Response:
@@ -178,10 +177,6 @@ def floor_app(url: str) -> Flask:
         finally:
             connection.close()
         return Response(body, content_type="application/json")
-
-    @app.get("/bytes")
-    def fixed_bytes() -> Response:
-        return Response(app.config["BENCH_BYTES"], content_type="application/json")
 
     app.extensions["bench_engine"] = engine
     return app
