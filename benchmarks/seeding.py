@@ -33,6 +33,7 @@ from .apps import FEED_NAME
 #: The place whose edit moves every session series (the "embedded in 1,000 sessions" row).
 EMBEDDING_PLACE = "Bench Hall"
 SLOT_PRICES = ["8.00", "10.50", "12.00"]
+_INFO = "rpde_bench_seeding"
 #: Slots start here, so every run renders the same bytes.
 EPOCH = datetime(2030, 1, 7, 7, 0, tzinfo=UTC)
 
@@ -80,11 +81,27 @@ def seed(url: str, size: SeedSize, *, progress: Progress = _stderr) -> float:
                 if written % (size.transaction_rows * 10) == 0 or written == size.slots:
                     progress(f"  {written:,} slots ({time.perf_counter() - began:.0f}s)")
             _finish(engine)
+            seconds = time.perf_counter() - began
+            with engine.begin() as connection:  # read back by a later --reuse run
+                connection.exec_driver_sql(f"CREATE TABLE {_INFO} (seconds FLOAT NOT NULL)")
+                connection.exec_driver_sql(f"INSERT INTO {_INFO} VALUES ({seconds:.3f})")
         finally:
             engine.dispose()
         db.session.remove()
         db.engine.dispose()
-    return time.perf_counter() - began
+    return seconds
+
+
+def seeding_seconds(url: str) -> float | None:
+    """How long seeding the database at ``url`` took, if this module seeded it."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return float(connection.exec_driver_sql(f"SELECT seconds FROM {_INFO}").scalar_one())
+    except Exception:
+        return None
+    finally:
+        engine.dispose()
 
 
 def _seed_small_tables(session: t.Any, size: SeedSize) -> list[int]:

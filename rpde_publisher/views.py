@@ -28,6 +28,8 @@ logger = logging.getLogger("rpde_publisher")
 
 #: Seconds a consumer is asked to wait when the database cannot answer.
 RETRY_AFTER_SECONDS = 60
+#: Feed paths remembered per blueprint (feeds x script roots).
+_MAX_FEED_PATHS = 256
 
 
 class FeedResponse(Response):
@@ -44,6 +46,7 @@ def make_blueprint(extension: RPDE) -> Blueprint:
     """A new blueprint serving ``extension``'s feeds (one per app)."""
     blueprint = Blueprint("rpde", __name__, template_folder="templates")
     # Each feed's path, by script root and name: url_for cost a fifth of a cached page.
+    # Bounded, in case a proxy lets clients choose the script root.
     feed_paths: dict[tuple[str, str], str] = {}
 
     @blueprint.get("/feeds/<name>")
@@ -68,7 +71,9 @@ def make_blueprint(extension: RPDE) -> Blueprint:
             return _json_error(400, exc.as_dict())
         path = feed_paths.get((request.script_root, name))
         if path is None:
-            path = feed_paths[(request.script_root, name)] = url_for(".feed_page", name=name)
+            path = url_for(".feed_page", name=name)
+            if len(feed_paths) < _MAX_FEED_PATHS:
+                feed_paths[(request.script_root, name)] = path
         feed_url = _absolute(settings.base_url, path)
         query = cursor_query(cursor, feed.ordering)
         cache_key = f"{feed_url}?{query}"
@@ -104,15 +109,10 @@ def make_blueprint(extension: RPDE) -> Blueprint:
             max_age = settings.last_page_max_age if page.is_last else settings.max_age
             state.cache.set(cache_key, cached, timeout=max_age)
         max_age = settings.last_page_max_age if cached.is_last else settings.max_age
-        return FeedResponse(
-            cached.body,
-            status=200,
-            headers=[
-                ("Content-Type", settings.content_type),
-                ("Cache-Control", f"public, max-age={max_age}"),
-                ("Access-Control-Allow-Origin", "*"),
-            ],
-        )
+        response = FeedResponse(cached.body, status=200, content_type=settings.content_type)
+        response.headers["Cache-Control"] = f"public, max-age={max_age}"
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        return response
 
     return blueprint
 

@@ -240,3 +240,26 @@ def test_unrelated_parameters_are_ignored(client: t.Any) -> None:
     response = client.get("/openactive/feeds/session-series?limit=5&_=123")
     assert response.status_code == 200
     assert response.get_json()["next"] == FEED
+
+
+def test_next_urls_follow_the_script_root_of_each_request(
+    tables: t.Any, rpde: t.Any, models: t.Any
+) -> None:
+    from .models import make_app
+
+    app = make_app(tables, rpde, RPDE_PAGE_SIZE=1)
+    with Session(tables) as session:
+        session.add_all([models.Series(name="One"), models.Series(name="Two")])
+        session.commit()
+    settle(tables)
+    client = app.test_client()
+    # The feed's path is remembered per script root: each mount point keeps its own.
+    for script_root in ("", "/mounted", "", "/other/place", "/mounted"):
+        body = client.get(
+            "/openactive/feeds/session-series", base_url=f"http://localhost{script_root}"
+        ).get_json()
+        first = body["items"][0]
+        assert body["next"] == (
+            f"http://localhost{script_root}/openactive/feeds/session-series"
+            f"?afterTimestamp={first['modified']}&afterId={first['id']}"
+        )
