@@ -263,3 +263,24 @@ def test_next_urls_follow_the_script_root_of_each_request(
             f"http://localhost{script_root}/openactive/feeds/session-series"
             f"?afterTimestamp={first['modified']}&afterId={first['id']}"
         )
+
+
+def test_deleting_the_item_changed_last_reaches_a_consumer_past_it(
+    tables: t.Any, rpde: t.Any, session: Session, models: t.Any
+) -> None:
+    from .models import make_app
+
+    client = make_app(tables, rpde).test_client()
+    first, last = models.Series(name="First"), models.Series(name="Last")
+    session.add_all([first, last])
+    session.commit()
+    settle(tables)
+    seen = walk(client, FEED)
+    assert set(seen.copy) == {first.id, last.id}
+    # `last` holds the newest stamp; deleting it must give it a newer one.
+    session.delete(last)
+    session.commit()
+    settle(tables)
+    after = walk(client, seen.last_url, copy=seen.copy)
+    assert [(item["id"], item["state"]) for item in after.items] == [(last.id, "deleted")]
+    assert set(after.copy) == {first.id}

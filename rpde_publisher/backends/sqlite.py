@@ -63,13 +63,15 @@ BEGIN
   {_BUMP}
   UPDATE {table} SET {m} = {_CLOCK} WHERE {pk} = NEW.{pk};
 END""",
-            # The last condition keeps the trigger's own UPDATE from firing it again
-            # if the app turned recursive triggers on.
+            # The last condition keeps the trigger's own UPDATE (the only write that
+            # moves `modified` onto the clock's current value) from firing it again if
+            # the app turned recursive triggers on. It must not stop a change to the
+            # row stamped last, whose `modified` already equals the clock.
             f"""CREATE TRIGGER {names["_update"]} AFTER UPDATE ON {table}
 WHEN (NEW.{m} IS NOT OLD.{m} OR {
                 " OR ".join(f"NEW.{q(c.name)} IS NOT OLD.{q(c.name)}" for c in tracked)
             })
-  AND NEW.{m} IS NOT {_CLOCK}
+  AND NOT (NEW.{m} IS {_CLOCK} AND NEW.{m} IS NOT OLD.{m})
 BEGIN
   {_BUMP}
   UPDATE {table} SET {m} = {_CLOCK}{set_data} WHERE {pk} = NEW.{pk};
