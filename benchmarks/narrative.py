@@ -77,12 +77,14 @@ bulk import makes.
   The plot repeats this at ten depths.
 - **Cached page.** The same page served through flask-caching (`SimpleCache`, filled
   first) against a bare Flask view, in the same app, returning the same bytes from
-  memory: over HTTP with `wrk` against gunicorn (2 sync workers) taking turns, and as a
-  WSGI loop in-process.
+  memory: over HTTP with `wrk` against gunicorn (2 sync workers), 3 s on the feed then
+  3 s on the bare view (the order alternating) in each of nine rounds, judged on the
+  median of the rounds' ratios; and as a WSGI loop in-process.
 - **Full harvest.** gunicorn with 2 sync workers serving the example app on loopback (no
   page cache, so every page is read from the database: the first harvest, the worst
   case); one consumer follows `next` from the first page to the last with `http.client`,
-  parses every page with `json.loads` and checks the items' order. Run twice.
+  parses every page with `json.loads` and checks the items' order. Run three times,
+  judged on the median.
 - **Server memory.** The peak resident memory of gunicorn's master and workers together,
   sampled every 20 ms with psutil during the harvests of the large feed and of a small
   one, without a page cache (as with a shared Redis cache in production, pages are not
@@ -105,7 +107,10 @@ bulk import makes.
 ## What changed to meet the targets
 
 Profiling (`py-spy`, `pyinstrument` and `cProfile`, all in the `bench` extra) found these,
-each fixed with tests proving the feed's output did not change:
+each fixed with tests proving the feed's output did not change. After them, `py-spy
+record` on a gunicorn worker during a PostgreSQL harvest finds it waiting for the
+database a third of the time and rolling back the read's transaction another tenth;
+turning stored rows into a page takes about a tenth, and the rest is gunicorn and Flask.
 
 - **A page deep in a SQLite feed scanned from the start.** The page query said
   `modified > 0` (unstamped rows are not items) next to the cursor's bound, and SQLite
@@ -141,18 +146,30 @@ each fixed with tests proving the feed's output did not change:
 Read the verdicts in the table above for today's figures; the causes, as far as they are
 known:
 
-- **Cached pages in-process.** A Flask request that returns fixed bytes costs about 40 us
-  here; the cached page adds parsing the cursor, the cache lookup (flask-caching's
-  `SimpleCache` unpickles the page) and the headers, about as much again, so in a WSGI
-  loop the cached page reaches about half the bare view's throughput. Over HTTP the
-  transfer of a 200 KB page dominates and the two are level. A CDN in front, honouring
-  the feed's `Cache-Control`, serves most repeat requests without reaching Flask at all.
+- **Cached pages.** A Flask request that returns fixed bytes costs about 40-50 us here;
+  the cached page's view adds about 25-30 us: reading the query string and the cursor,
+  the cache lookup (flask-caching's `SimpleCache` unpickles the page, about 12 us) and
+  the response headers. So in a WSGI loop the cached page reaches about half the bare
+  view's throughput, a miss that no change inside the view can close while the page
+  goes through flask-caching. Over HTTP the transfer of a 200 KB page dominates and
+  the cached page comes to 0.8-0.9x of the bare view, so a run can land either side of
+  the target on this shared machine. A CDN in front, honouring the feed's
+  `Cache-Control`, serves repeat requests without reaching Flask at all.
 - **Writes.** A tracked booking sends four statements where the plain one sends two (the
-  write, then the renderer's load of the item and the stored-data update) and renders the
-  item with marshmallow before commit; on this machine that is about twice the plain
-  write, against a target of 1.5x. Closing the gap needs the data rendered from the
-  objects the session already holds and written in the same `UPDATE`, a change to change
-  tracking's design (`tracking.py`) that is proposed, not made here.
+  write, then the renderer's load of the item and the stored-data update), renders the
+  item with marshmallow and runs the session listeners; that is about twice the plain
+  write here, against a target of 1.5x, and an insert is a little more. Profiling puts
+  the rest of the difference in the renderer (a private session, the ORM load, the
+  dump) rather than in the triggers. Closing the gap needs a change to change tracking's
+  design, proposed here and not made: either render from the objects the session already
+  holds and write the data in the same `UPDATE` (but those objects can be stale, which
+  is why the renderer loads afresh today), or let a write only clear the stored data (the
+  triggers already do) and render it on the first read of its page, which the read path
+  can already do, at the price of a slower first read after each change.
+- **Memory with the in-process page cache.** Without a page cache (or with a shared
+  `RedisCache`, as production runs) the server's memory does not depend on the feed's
+  size. The example app's default `SimpleCache` keeps up to `CACHE_THRESHOLD` pages per
+  worker, which is the growth the table reports with it.
 - **Noise.** Figures near a target (within about 10%) can land either side of it from one
   run to the next on this shared machine.
 """
