@@ -7,10 +7,13 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import and_
 from sqlalchemy import bindparam
+from sqlalchemy import case
+from sqlalchemy import false
 from sqlalchemy import literal
 from sqlalchemy import or_
 from sqlalchemy import Select
 from sqlalchemy import select
+from sqlalchemy import true
 from sqlalchemy import tuple_
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
@@ -57,11 +60,9 @@ def fetch_rows(
 ) -> list[ItemRow]:
     """The rows of one page, with the ``data`` of any live row not rendered yet filled in."""
     statement, parameters = _statement_for(feed, cursor, limit, connection.dialect, settle_seconds)
-    # One fetchall: drivers convert a whole result far faster than row by row.
-    rows = [
-        ItemRow(id_, modified, bool(live), data)
-        for id_, modified, live, data in connection.execute(statement, parameters).all()
-    ]
+    # One fetchall: drivers convert a whole result far faster than row by row; the
+    # statement's types already give `live` as a bool.
+    rows = list(map(ItemRow._make, connection.execute(statement, parameters).all()))
     missing = [row.id for row in rows if row.live and row.data is None]
     if missing and feed.spec.renderer is not None:
         rendered = feed.spec.renderer.render(connection, missing)
@@ -117,7 +118,9 @@ def _build(
     if criterion is not None:
         live = and_(live, criterion)
     data = spec.data_column if spec.data_column is not None else literal(None)
-    statement = select(id_, modified, live.label("live"), data.label("data")).select_from(
+    # CASE turns SQL's unknown (a NULL inside publish_when) into false, so `live` is a bool.
+    live_value = case((live, true()), else_=false())
+    statement = select(id_, modified, live_value.label("live"), data.label("data")).select_from(
         spec.table
     )
     after_modified = bindparam(_AFTER_MODIFIED, type_=modified.type)
