@@ -126,8 +126,9 @@ turning stored rows into a page takes about a tenth, and the rest is gunicorn an
 - **Per-request waste in the library.** Building the page statement and its `publish_when`
   subqueries on every request, fetching rows one at a time, and `json.dumps` for every
   integer id cost more than the query. Statements are now built once per feed and cursor
-  shape, rows come in one `fetchall`, and integer ids are written as their digits (a
-  hypothesis test compares pages byte for byte with the previous serializer).
+  shape, rows come in one `fetchall` and are wrapped without a Python call per row, and
+  integer ids are written as their digits (a hypothesis test compares pages byte for
+  byte with the previous serializer).
 - **A correlated opt-out filter near the end of a PostgreSQL feed.** `publish_when`
   written with `.has()` is a correlated `EXISTS`; where the planner expects few rows (the
   end of the feed, where consumers poll) it runs it once per item. The example app now
