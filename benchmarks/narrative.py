@@ -140,7 +140,9 @@ turning stored rows into a page takes about a tenth, and the rest is gunicorn an
   response is made.
 - **Rendering a written item loaded its embedded parents one query each.** Embedded
   many-to-one paths are now joined into the renderer's query (collections stay one
-  `selectin` query each): a booking went from 6 statements to 4.
+  `selectin` query each): a booking went from 6 statements to 4. The renderer's query
+  and the stored-data `UPDATE` are now built once rather than on every write: a booking
+  went from about 2.0x a plain one to 1.7x.
 
 ## What still falls short
 
@@ -158,10 +160,11 @@ known:
   `Cache-Control`, serves repeat requests without reaching Flask at all.
 - **Writes.** A tracked booking sends four statements where the plain one sends two (the
   write, then the renderer's load of the item and the stored-data update), renders the
-  item with marshmallow and runs the session listeners; that is about twice the plain
-  write here, against a target of 1.5x, and an insert is a little more. Profiling puts
-  the rest of the difference in the renderer (a private session, the ORM load, the
-  dump) rather than in the triggers. Closing the gap needs a change to change tracking's
+  item with marshmallow and runs the session listeners; that is 1.7-2x the plain write
+  here (the table has today's figures), against a target of 1.5x, and an insert is a
+  little more. Profiling puts most of the difference in the renderer (a private session,
+  the ORM load of the item and its embedded parents, the dump) rather than in the
+  triggers. Closing the gap needs a change to change tracking's
   design, proposed here and not made: either render from the objects the session already
   holds and write the data in the same `UPDATE` (but those objects can be stale, which
   is why the renderer loads afresh today), or let a write only clear the stored data (the
