@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest conformance docs bench clean chromium load-test nginx
+.PHONY: run test lint typecheck pytest conformance docs bench bench-quick wrk clean chromium load-test nginx
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ run: $(STAMP)
 test: lint typecheck pytest conformance docs
 
 lint: $(STAMP)
-	$(BIN)/ruff check rpde_publisher tests example_app conformance loadtest deploy
+	$(BIN)/ruff check rpde_publisher tests example_app conformance loadtest deploy benchmarks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -62,5 +62,24 @@ docs: $(STAMP)
 load-test: $(STAMP)
 	$(BIN)/python -m loadtest.run $(LOAD_ARGS)
 
+## The performance benchmarks at 1,000,000 items (minutes): rewrites docs/performance.md.
+bench: $(VENV)/.bench-installed wrk
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+## The same harness on small data (about a minute); tests/test_benchmarks.py runs it too.
+bench-quick: $(VENV)/.bench-installed wrk
+	$(BIN)/python -m benchmarks --quick $(BENCH_ARGS)
+
+$(VENV)/.bench-installed: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]'
+	touch $@
+
+## Debian's wrk, for the cached-page row over HTTP (installed when missing and we are root).
+wrk:
+	@command -v wrk >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || \
+		apt-get install -y -q wrk >/dev/null 2>&1 || \
+		(apt-get update -q >/dev/null 2>&1 && apt-get install -y -q wrk >/dev/null 2>&1) || \
+		echo "wrk could not be installed: the cached-page row is measured in-process only"
+
 clean:
-	rm -rf $(VENV) node_modules docs/_build test-output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules docs/_build test-output .pytest_cache .mypy_cache .ruff_cache .bench

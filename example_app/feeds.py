@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rpde_publisher import RPDE
+from sqlalchemy import select
 
 from .models import FacilityUse
 from .models import Organisation
@@ -18,22 +19,31 @@ rpde = RPDE()
 
 # Step 3 of publishing, the opt-out: items of an organisation that does not publish open
 # data are published as tombstones. Each feed embeds the organisation, so flipping its
-# flag moves every one of its items at once.
+# flag moves every one of its items at once. The criteria name the publishing parents
+# with `IN (SELECT ...)`, which the database evaluates once per page; a correlated
+# `.has()` may be evaluated once per item (see docs/performance.md).
 _publishes = Organisation.publishes_open_data.is_(True)
+_publishing_organisations = select(Organisation.id).where(_publishes)
+_publishing_series = select(SessionSeries.id).where(
+    SessionSeries.organisation_id.in_(_publishing_organisations)
+)
+_publishing_facilities = select(FacilityUse.id).where(
+    FacilityUse.organisation_id.in_(_publishing_organisations)
+)
 
 rpde.feed(
     SessionSeries,
     kind="SessionSeries",
     schema=SessionSeriesSchema(),
     embeds=["organisation", "place", "activity", "offers"],
-    publish_when=lambda: SessionSeries.organisation.has(_publishes),
+    publish_when=lambda: SessionSeries.organisation_id.in_(_publishing_organisations),
 )
 rpde.feed(
     ScheduledSession,
     kind="ScheduledSession",
     schema=ScheduledSessionSchema(),
     embeds=["series.organisation"],
-    publish_when=lambda: ScheduledSession.series.has(SessionSeries.organisation.has(_publishes)),
+    publish_when=lambda: ScheduledSession.series_id.in_(_publishing_series),
     expires=ScheduledSession.end,
 )
 rpde.feed(
@@ -41,13 +51,13 @@ rpde.feed(
     kind="FacilityUse",
     schema=FacilityUseSchema(),
     embeds=["organisation", "place", "activity"],
-    publish_when=lambda: FacilityUse.organisation.has(_publishes),
+    publish_when=lambda: FacilityUse.organisation_id.in_(_publishing_organisations),
 )
 rpde.feed(
     Slot,
     kind="FacilityUse/Slot",
     schema=SlotSchema(),
     embeds=["facility_use.organisation"],
-    publish_when=lambda: Slot.facility_use.has(FacilityUse.organisation.has(_publishes)),
+    publish_when=lambda: Slot.facility_use_id.in_(_publishing_facilities),
     expires=Slot.end,
 )

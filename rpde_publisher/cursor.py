@@ -97,7 +97,8 @@ def cursor_query(cursor: Cursor, ordering: Ordering) -> str:
         return ""
     if ordering == "change_number":
         return f"{AFTER_CHANGE_NUMBER}={cursor.modified}"
-    return f"{AFTER_TIMESTAMP}={cursor.modified}&{AFTER_ID}={quote(str(cursor.id), safe='')}"
+    item_id = cursor.id if type(cursor.id) is int else quote(str(cursor.id), safe="")
+    return f"{AFTER_TIMESTAMP}={cursor.modified}&{AFTER_ID}={item_id}"
 
 
 def _single(args: Mapping[str, Sequence[str]], key: str) -> str | None:

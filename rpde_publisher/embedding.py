@@ -10,6 +10,7 @@ from sqlalchemy import inspect
 from sqlalchemy import Select
 from sqlalchemy import select
 from sqlalchemy import true
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm import RelationshipProperty
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.interfaces import ORMOption
@@ -46,10 +47,21 @@ class Embedding:
         return select(self.parent.id_column).where(criterion, self.parent.deleted_column.is_(None))
 
     def loader_option(self) -> ORMOption:
-        """Eager loading of the path, so that rendering a batch is not N+1 queries."""
-        option = selectinload(self.path[0].class_attribute)
+        """Eager loading of the path, so that rendering a batch is not N+1 queries.
+
+        Many-to-one steps are joined into the item's own query; collections are loaded
+        with one extra query each. A selectin load per many-to-one step cost more than
+        the rest of rendering one item, and a write renders one item.
+        """
+        first = self.path[0]
+        attribute = first.class_attribute
+        option = selectinload(attribute) if first.uselist else joinedload(attribute)
         for relationship in self.path[1:]:
-            option = option.selectinload(relationship.class_attribute)
+            attribute = relationship.class_attribute
+            if relationship.uselist:
+                option = option.selectinload(attribute)
+            else:
+                option = option.joinedload(attribute)
         return option
 
 

@@ -44,16 +44,17 @@ def render_page(
     key at all.
     """
     kind_json = json.dumps(kind)
+    updated = f'{{"state":"updated","kind":{kind_json},"id":'
+    deleted = f'{{"state":"deleted","kind":{kind_json},"id":'
     parts = []
     for row in rows:
-        head = (
-            f'"kind":{kind_json},"id":{json.dumps(row.id, ensure_ascii=False)},'
-            f'"modified":{int(row.modified)}'
-        )
+        id_ = row.id
+        # An int's JSON is its decimal text; json.dumps per item cost a third of a page.
+        id_json = str(id_) if type(id_) is int else json.dumps(id_, ensure_ascii=False)
         if row.live and row.data is not None:
-            parts.append(f'{{"state":"updated",{head},"data":{row.data}}}')
+            parts.append(f'{updated}{id_json},"modified":{int(row.modified)},"data":{row.data}}}')
         else:
-            parts.append(f'{{"state":"deleted",{head}}}')
+            parts.append(f'{deleted}{id_json},"modified":{int(row.modified)}}}')
     if rows:
         last = rows[-1]
         next_cursor = Cursor(last.modified, None if ordering == "change_number" else last.id)

@@ -12,11 +12,13 @@ import typing as t
 from collections import defaultdict
 from dataclasses import dataclass
 from dataclasses import field
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import bindparam
 from sqlalchemy import event
 from sqlalchemy import inspect
 from sqlalchemy import select
+from sqlalchemy import Update
 from sqlalchemy import update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import make_transient_to_detached
@@ -36,6 +38,8 @@ from .tables import TableSpec
 from .tables import TOUCH
 
 _STATE_KEY = "_rpde_changes"
+#: Each feed table's statement storing rendered data, built once (a write stores one item).
+_data_updates: WeakKeyDictionary[TableSpec, Update] = WeakKeyDictionary()
 
 
 @dataclass
@@ -202,11 +206,17 @@ def write_items(connection: Connection, spec: TableSpec, ids: t.Iterable[t.Any])
     rendered = spec.renderer.render(connection, wanted)
     if not rendered:
         return 0
+    statement = _data_updates.get(spec)
+    if statement is None:
+        statement = _data_updates[spec] = (
+            update(spec.table)
+            .where(spec.id_column == bindparam("_rpde_id"))
+            .values(
+                {spec.data_column.name: bindparam("_rpde_data"), spec.modified_column.name: TOUCH}
+            )
+        )
     connection.execute(
-        update(spec.table)
-        .where(spec.id_column == bindparam("_rpde_id"))
-        .values({spec.data_column.name: bindparam("_rpde_data"), spec.modified_column.name: TOUCH}),
-        [{"_rpde_id": id_, "_rpde_data": data} for id_, data in rendered.items()],
+        statement, [{"_rpde_id": id_, "_rpde_data": data} for id_, data in rendered.items()]
     )
     return len(rendered)
 

@@ -257,3 +257,46 @@ def test_the_feed_index_lists_every_feed(client: t.Any) -> None:
         "facility-uses": "http://localhost/openactive/feeds/facility-uses",
         "events": "http://localhost/openactive/feeds/events",
     }
+
+def test_next_urls_follow_the_script_root_of_each_request(
+    tables: t.Any, rpde: t.Any, models: t.Any
+) -> None:
+    from .models import make_app
+
+    app = make_app(tables, rpde, RPDE_PAGE_SIZE=1)
+    with Session(tables) as session:
+        session.add_all([models.Series(name="One"), models.Series(name="Two")])
+        session.commit()
+    settle(tables)
+    client = app.test_client()
+    # The feed's path is remembered per script root: each mount point keeps its own.
+    for script_root in ("", "/mounted", "", "/other/place", "/mounted"):
+        body = client.get(
+            "/openactive/feeds/session-series", base_url=f"http://localhost{script_root}"
+        ).get_json()
+        first = body["items"][0]
+        assert body["next"] == (
+            f"http://localhost{script_root}/openactive/feeds/session-series"
+            f"?afterTimestamp={first['modified']}&afterId={first['id']}"
+        )
+
+
+def test_deleting_the_item_changed_last_reaches_a_consumer_past_it(
+    tables: t.Any, rpde: t.Any, session: Session, models: t.Any
+) -> None:
+    from .models import make_app
+
+    client = make_app(tables, rpde).test_client()
+    first, last = models.Series(name="First"), models.Series(name="Last")
+    session.add_all([first, last])
+    session.commit()
+    settle(tables)
+    seen = walk(client, FEED)
+    assert set(seen.copy) == {first.id, last.id}
+    # `last` holds the newest stamp; deleting it must give it a newer one.
+    session.delete(last)
+    session.commit()
+    settle(tables)
+    after = walk(client, seen.last_url, copy=seen.copy)
+    assert [(item["id"], item["state"]) for item in after.items] == [(last.id, "deleted")]
+    assert set(after.copy) == {first.id}
