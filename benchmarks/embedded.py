@@ -8,6 +8,7 @@ import typing as t
 from collections import Counter
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import time as time_of_day
 from decimal import Decimal
 
 from sqlalchemy import event
@@ -58,12 +59,14 @@ def measure_embedded(url: str, counts: t.Sequence[int], *, repeats: int) -> Embe
         hall = session.scalars(select(Place).where(Place.name == EMBEDDING_PLACE)).one()
         organisation = session.scalars(select(Organisation).limit(1)).one()
         activity_id = session.scalar(select(Activity.id).order_by(Activity.id).limit(1))
+        hall_start_time = time_of_day(18, 0)
         places = {}
         for count in counts:
             place = Place(
                 name=f"Hall for {count}",
                 street_address=hall.street_address,
                 locality=hall.locality,
+                region=hall.region,
                 postcode=hall.postcode,
                 latitude=hall.latitude,
                 longitude=hall.longitude,
@@ -78,6 +81,8 @@ def measure_embedded(url: str, counts: t.Sequence[int], *, repeats: int) -> Embe
                         place=place,
                         activity_id=activity_id,
                         duration_minutes=45,
+                        weekday=number % 7,
+                        start_time=hall_start_time,
                         offers=[Offer(name="Adult", price=Decimal("5.00"))],
                     )
                 )

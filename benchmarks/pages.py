@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from dataclasses import field
 
 from flask import Response
+from sqlalchemy import text
+
 from rpde_publisher.cursor import Cursor
 from rpde_publisher.cursor import cursor_query
 from rpde_publisher.cursor import START
 from rpde_publisher.page import render_page
 from rpde_publisher.query import fetch_rows
-from sqlalchemy import text
 
 from . import references
 from .apps import BASE_URL

@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from rpde_publisher.columns import UTCDateTime
 from sqlalchemy import BigInteger
 from sqlalchemy import Boolean
 from sqlalchemy import ForeignKey
@@ -25,6 +24,8 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
+
+from rpde_publisher.columns import UTCDateTime
 
 
 class PlainBase(DeclarativeBase):

@@ -102,6 +102,7 @@ def _slot_data(
             {
                 "@type": "Offer",
                 "@id": slot_url + "#offer",
+                "name": "Standard hire",
                 "price": float(price),
                 "priceCurrency": "GBP",
             }
@@ -184,12 +185,13 @@ def floor_app(url: str) -> Flask:
 
 def offset_blueprint() -> Blueprint:
     """What users would otherwise write: OFFSET/LIMIT, ORM objects, marshmallow."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
     from example_app.models import db
     from example_app.models import FacilityUse
     from example_app.models import Slot
     from example_app.schemas import SlotSchema
-    from sqlalchemy import select
-    from sqlalchemy.orm import selectinload
 
     blueprint = Blueprint("offset", __name__)
     schema = SlotSchema()

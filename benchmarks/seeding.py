@@ -18,6 +18,7 @@ from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from datetime import time as time_of_day
 from datetime import timedelta
 from datetime import UTC
 from decimal import Decimal
@@ -105,38 +106,28 @@ def seeding_seconds(url: str) -> float | None:
 
 
 def _seed_small_tables(session: t.Any, size: SeedSize) -> list[int]:
+    from example_app.models import Activity
     from example_app.models import FacilityUse
     from example_app.models import Offer
     from example_app.models import Organisation
     from example_app.models import Place
     from example_app.models import SessionSeries
     from example_app.seed import FACILITY_ACTIVITIES
-    from example_app.seed import load_activities
-    from example_app.seed import ORGANISATIONS
-    from example_app.seed import PLACES
+    from example_app.seed import SeedPlan
+    from example_app.seed import SeedSize as ExampleSize
 
-    activities = load_activities(session)
-    organisations = [
-        Organisation(
-            name=name, url=url, email=f"hello@{url.split('//')[1]}", publishes_open_data=ok
-        )
-        for name, url, ok in ORGANISATIONS
-    ]
-    places = [
-        Place(
-            name=name,
-            street_address=street,
-            locality=town,
-            postcode=postcode,
-            latitude=Decimal(lat),
-            longitude=Decimal(lon),
-        )
-        for name, street, town, postcode, lat, lon in PLACES
-    ]
+    # The example app's own organisations, places and activities, then our shapes.
+    plan = SeedPlan(ExampleSize(), now=EPOCH)
+    activities = {row["pref_label"]: Activity(**row) for row in plan.activities()}
+    # Without the plan's ids, so that PostgreSQL's sequences hand out the rest.
+    organisations = [Organisation(**_without_id(row)) for row in plan.organisations()]
+    places = [Place(**_without_id(row)) for row in plan.places()]
+    session.add_all(activities.values())
     hall = Place(
         name=EMBEDDING_PLACE,
         street_address="1 Benchmark Way",
         locality="Bristol",
+        region="City of Bristol",
         postcode="BS1 1AA",
         latitude=Decimal("51.4545"),
         longitude=Decimal("-2.5879"),
@@ -144,10 +135,11 @@ def _seed_small_tables(session: t.Any, size: SeedSize) -> list[int]:
     session.add_all([*organisations, *places, hall])
     facilities = []
     for number in range(size.facility_uses):
-        activity = activities[FACILITY_ACTIVITIES[number % len(FACILITY_ACTIVITIES)]]
+        label, unit = FACILITY_ACTIVITIES[number % len(FACILITY_ACTIVITIES)]
+        activity = activities[label]
         facilities.append(
             FacilityUse(
-                name=f"{activity.pref_label} court {number + 1}",
+                name=f"{label} {unit} {number + 1}",
                 organisation=organisations[number % len(organisations)],
                 place=places[number % len(places)],
                 activity=activity,
@@ -164,6 +156,8 @@ def _seed_small_tables(session: t.Any, size: SeedSize) -> list[int]:
                 place=hall,
                 activity=yoga,
                 duration_minutes=60,
+                weekday=number % 7,
+                start_time=time_of_day(18, 0),
                 offers=[
                     Offer(name="Adult", price=Decimal("6.00")),
                     Offer(name="Junior", price=Decimal("3.00")),
@@ -172,6 +166,10 @@ def _seed_small_tables(session: t.Any, size: SeedSize) -> list[int]:
         )
     session.flush()
     return [facility.id for facility in facilities]
+
+
+def _without_id(row: dict[str, t.Any]) -> dict[str, t.Any]:
+    return {key: value for key, value in row.items() if key != "id"}
 
 
 def _slot_renderer() -> t.Any:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from rpde_publisher import RPDE
 from sqlalchemy import select
+
+from rpde_publisher import RPDE
 
 from .models import FacilityUse
 from .models import Organisation

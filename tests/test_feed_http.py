@@ -258,6 +258,7 @@ def test_the_feed_index_lists_every_feed(client: t.Any) -> None:
         "events": "http://localhost/openactive/feeds/events",
     }
 
+
 def test_next_urls_follow_the_script_root_of_each_request(
     tables: t.Any, rpde: t.Any, models: t.Any
 ) -> None:

@@ -7,6 +7,7 @@ import json
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
+
 from rpde_publisher.cursor import Cursor
 from rpde_publisher.cursor import START
 from rpde_publisher.page import render_page
