@@ -114,11 +114,10 @@ def _check_triggers(step: Step, extension: RPDE, feed: Feed) -> None:
 def check_first_page(
     step: Step, client: FlaskClient, path: str, feed: Feed
 ) -> dict[str, t.Any] | None:
-    """A light validity check: the first page answers 200 with the shape of an RPDE page.
+    """A quick validity check: the first page answers 200 with the shape of an RPDE page.
 
-    This is where ``flask rpde validate`` plugs in when it lands: replace this call with
-    its full walk (every page, every RPDE rule) and turn each failure into a ``missing``
-    item. Until then only the first page is checked.
+    The checklist stays quick on feeds of millions of items; ``flask rpde validate``
+    walks every page and checks every RPDE rule, and the step advises running it.
     """
     response = client.get(path)
     if response.status_code != 200:
@@ -146,6 +145,11 @@ def check_first_page(
         return None
     count = len(page["items"])
     step.add("done", f"{feed.name}: the first page is an RPDE page ({count} item(s)).")
+    step.add(
+        "advice",
+        f"{feed.name}: `flask rpde validate {feed.name}` walks every page and checks every"
+        " RPDE rule against the database.",
+    )
     if count == 0:
         step.add("advice", f"{feed.name}: the feed is empty; consumers will see no data yet.")
     return t.cast(dict[str, t.Any], page)
