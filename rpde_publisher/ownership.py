@@ -162,9 +162,11 @@ def _key_type(criterion: ColumnElement[bool], feed_name: str) -> type | None:
     for element in visitors.iterate(criterion):
         if isinstance(element, BindParameter) and element.key == KEY_PARAMETER:
             try:
-                types.add(element.type.python_type)
+                python_type: type | None = element.type.python_type
             except NotImplementedError:
-                types.add(None)
+                python_type = None
+            # An untyped key (NullType says `object`) binds as the URL's text.
+            types.add(None if python_type is object else python_type)
     if not types:
         raise ConfigurationError(
             f"organisation= of feed {feed_name!r} returned a criterion that does not use its"
