@@ -210,7 +210,9 @@ def _remember_organisations(session: Session, flush_context: UOWTransaction, _: 
                     id_column.in_(ids[start : start + _BATCH])
                 )
                 for row in session.execute(query, bind_arguments={"mapper": mapper}):
-                    before.append((states[row[0]], dict(zip(names, row[1:], strict=True))))
+                    found = states.get(row[0])  # a collation may match another spelling
+                    if found is not None:
+                        before.append((found, dict(zip(names, row[1:], strict=True))))
     if before:
         session.info[_BEFORE] = before
 
