@@ -1,4 +1,5 @@
-"""Run OpenActive's rpde-validator over every page of every example feed; fail on any failure.
+"""Run OpenActive's rpde-validator over every page of every example feed (and of one
+organisation's feeds); fail on any failure.
 
 Usage: python -m conformance.check_feeds
 Prints every warning (the one about the real last page's cache header is a known false
@@ -17,6 +18,8 @@ from .serve import example_app
 from .serve import ROOT
 
 FEEDS = ["session-series", "scheduled-sessions", "facility-uses", "facility-use-slots"]
+#: One organisation's own feeds are walked too (organisation 2 of the seed data).
+ORGANISATION_FEEDS = [f"organisations/2/feeds/{name}" for name in FEEDS]
 KNOWN_FALSE_POSITIVE = "missing_cache_control"  # cache header of the real last page
 
 
@@ -29,6 +32,7 @@ def main() -> int:
         example_app(f"sqlite:///{directory}/conformance.sqlite3") as base,
     ):
         urls = [f"{base}/openactive/feeds/{name}" for name in FEEDS]
+        urls += [f"{base}/openactive/{path}" for path in ORGANISATION_FEEDS]
         expected_pages = {url: _count_pages(url) for url in urls}
         subprocess.run(
             ["node", str(ROOT / "conformance" / "rpde-validate.js"), str(report), *urls],

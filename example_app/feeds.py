@@ -11,6 +11,7 @@ from .models import Organisation
 from .models import ScheduledSession
 from .models import SessionSeries
 from .models import Slot
+from .organisations import OrganisationSites
 from .schemas import FacilityUseSchema
 from .schemas import ScheduledSessionSchema
 from .schemas import SessionSeriesSchema
@@ -32,12 +33,19 @@ _publishing_facilities = select(FacilityUse.id).where(
     FacilityUse.organisation_id.in_(_publishing_organisations)
 )
 
+# Each organisation also gets its own dataset site and feeds
+# (/openactive/organisations/<id>/feeds/<name>): series and facilities name their
+# organisation; sessions and slots reach it through their parent. `key` is a bound
+# parameter, so one statement serves every organisation.
+rpde.dataset_provider(OrganisationSites())
+
 rpde.feed(
     SessionSeries,
     kind="SessionSeries",
     schema=SessionSeriesSchema(),
     embeds=["organisation", "place", "activity", "offers"],
     publish_when=lambda: SessionSeries.organisation_id.in_(_publishing_organisations),
+    organisation=SessionSeries.organisation_id,
 )
 rpde.feed(
     ScheduledSession,
@@ -46,6 +54,9 @@ rpde.feed(
     embeds=["series.organisation"],
     publish_when=lambda: ScheduledSession.series_id.in_(_publishing_series),
     expires=ScheduledSession.end,
+    organisation=lambda key: ScheduledSession.series_id.in_(
+        select(SessionSeries.id).where(SessionSeries.organisation_id == key)
+    ),
 )
 rpde.feed(
     FacilityUse,
@@ -53,6 +64,7 @@ rpde.feed(
     schema=FacilityUseSchema(),
     embeds=["organisation", "place", "activity"],
     publish_when=lambda: FacilityUse.organisation_id.in_(_publishing_organisations),
+    organisation=FacilityUse.organisation_id,
 )
 rpde.feed(
     Slot,
@@ -61,4 +73,7 @@ rpde.feed(
     embeds=["facility_use.organisation"],
     publish_when=lambda: Slot.facility_use_id.in_(_publishing_facilities),
     expires=Slot.end,
+    organisation=lambda key: Slot.facility_use_id.in_(
+        select(FacilityUse.id).where(FacilityUse.organisation_id == key)
+    ),
 )

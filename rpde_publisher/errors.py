@@ -38,3 +38,13 @@ class InvalidCursorError(RPDEError, ValueError):
             "message": self.message,
             "expected": self.expected,
         }
+
+
+class OrganisationMoveError(RPDEError):
+    """A feed row would move from one organisation to another in place.
+
+    Raised while flushing (the transaction rolls back) when a row's organisation column
+    (``organisation=`` of :meth:`rpde_publisher.RPDE.feed`) changes from one organisation to
+    another: the first organisation's consumers would never see the item leave. Delete the
+    row (it becomes a tombstone in the first organisation's feed) and add a new one.
+    """

@@ -25,6 +25,7 @@ from .feed import build_feed
 from .feed import Criterion
 from .feed import Feed
 from .feed import FeedRegistry
+from .ownership import OrganisationRule
 from .production import feed_metrics
 from .production import rate_limiter
 from .production import read_sessions
@@ -114,6 +115,7 @@ class RPDE:
         embeds: Sequence[EmbedPath] = (),
         retention: t.Any = None,
         expires: t.Any = None,
+        organisation: OrganisationRule | None = None,
     ) -> Feed:
         """Publish ``model``'s rows as a feed of ``kind`` items.
 
@@ -139,6 +141,13 @@ class RPDE:
             :data:`RPDE_TOMBSTONE_RETENTION` if omitted.
         :param expires: A column with each item's end time; ``flask rpde retire`` turns
             items past it into tombstones.
+        :param organisation: Publish the feed per organisation too, at
+            ``{RPDE_URL_PREFIX}/organisations/<key>/feeds/<name>`` (see
+            :meth:`dataset_provider`): a column of the model's table holding each row's
+            organisation key (``SessionSeries.organisation_id``), or a function from the key
+            (a SQL bound parameter) to the criterion selecting that organisation's rows
+            (``lambda key: ScheduledSession.series_id.in_(select(SessionSeries.id).where(
+            SessionSeries.organisation_id == key))``).
         """
         feed = build_feed(
             model,
@@ -153,6 +162,7 @@ class RPDE:
             embeds=embeds,
             retention=retention,
             expires=expires,
+            organisation=organisation,
         )
         self.feeds.add(feed)
         mapper: Mapper[t.Any] = inspect(model)

@@ -22,6 +22,9 @@ from .errors import ConfigurationError
 from .kinds import default_feed_name
 from .kinds import feed_type_for_kind
 from .kinds import FeedType
+from .ownership import OrganisationRule
+from .ownership import Ownership
+from .ownership import ownership_for
 from .rendering import Renderer
 from .settings import as_retention
 from .settings import SPEC_MINIMUM_RETENTION
@@ -64,6 +67,9 @@ class Feed:
     retention: timedelta | None = None
     #: A column holding each item's end time, for ``flask rpde retire``.
     expires: t.Any = None
+    #: Which organisation each row belongs to (``organisation=``); ``None`` if the feed
+    #: is not published per organisation.
+    organisation: Ownership | None = None
     _publish_when: Criterion | None = None
     _embeds: Sequence[embedding.EmbedPath] = ()
     _embeddings: list[embedding.Embedding] | None = field(default=None, repr=False)
@@ -116,6 +122,7 @@ def build_feed(
     embeds: Sequence[embedding.EmbedPath],
     retention: t.Any,
     expires: t.Any,
+    organisation: OrganisationRule | None = None,
 ) -> Feed:
     """Check ``rpde.feed()``'s arguments and prepare the model's table."""
     if not isinstance(kind, str) or not kind:
@@ -137,13 +144,14 @@ def build_feed(
     except Exception:
         raise ConfigurationError(f"{model!r} is not a mapped SQLAlchemy class.") from None
     table = t.cast(Table, mapper.local_table)
+    feed_name = name or default_feed_name(kind)
+    ownership = ownership_for(organisation, table, feed_name)
     spec = prepare_table(
         table,
         modified=_column_name(modified, "modified"),
         deleted=_column_name(deleted, "deleted"),
         data=None if data is None else _column_name(data, "rpde_data"),
     )
-    feed_name = name or default_feed_name(kind)
     if spec.feed_names and spec.ordering != ordering:
         raise ConfigurationError(
             f"Table {table.name!r} is already published with ordering={spec.ordering!r};"
@@ -186,6 +194,7 @@ def build_feed(
         data_column=data_column,
         retention=feed_retention,
         expires=expires,
+        organisation=ownership,
         _publish_when=publish_when,
         _embeds=tuple(embeds),
     )

@@ -20,7 +20,9 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from .backends import backend_for
 from .cursor import Cursor
+from .errors import ConfigurationError
 from .feed import Feed
+from .ownership import KEY_PARAMETER
 
 #: Databases whose planners seek an index with a row-value comparison ``(a, b) > (x, y)``.
 _ROW_VALUE_DIALECTS = frozenset({"postgresql", "sqlite"})
@@ -48,18 +50,39 @@ class ItemRow(t.NamedTuple):
 
 
 def page_statement(
-    feed: Feed, cursor: Cursor, limit: int, *, dialect: t.Any, settle_seconds: float
+    feed: Feed,
+    cursor: Cursor,
+    limit: int,
+    *,
+    dialect: t.Any,
+    settle_seconds: float,
+    organisation: t.Any = None,
 ) -> Select[t.Any]:
     """The SQL for one page of ``feed`` after ``cursor``, with the cursor bound."""
-    statement, parameters = _statement_for(feed, cursor, limit, dialect, settle_seconds)
+    statement, parameters = _statement_for(
+        feed, cursor, limit, dialect, settle_seconds, organisation
+    )
     return statement.params(parameters) if parameters else statement
 
 
 def fetch_rows(
-    connection: Connection, feed: Feed, cursor: Cursor, limit: int, *, settle_seconds: float
+    connection: Connection,
+    feed: Feed,
+    cursor: Cursor,
+    limit: int,
+    *,
+    settle_seconds: float,
+    organisation: t.Any = None,
 ) -> list[ItemRow]:
-    """The rows of one page, with the ``data`` of any live row not rendered yet filled in."""
-    statement, parameters = _statement_for(feed, cursor, limit, connection.dialect, settle_seconds)
+    """The rows of one page, with the ``data`` of any live row not rendered yet filled in.
+
+    :param organisation: Only the rows of the organisation with this key (as
+        :meth:`~rpde_publisher.ownership.Ownership.key_value` gives it); ``None`` for every
+        row.
+    """
+    statement, parameters = _statement_for(
+        feed, cursor, limit, connection.dialect, settle_seconds, organisation
+    )
     # One fetchall: drivers convert a whole result far faster than row by row; the
     # statement's types already give `live` as a bool.
     rows = list(map(ItemRow._make, connection.execute(statement, parameters).all()))
@@ -74,9 +97,17 @@ def fetch_rows(
 
 
 def _statement_for(
-    feed: Feed, cursor: Cursor, limit: int, dialect: t.Any, settle_seconds: float
+    feed: Feed,
+    cursor: Cursor,
+    limit: int,
+    dialect: t.Any,
+    settle_seconds: float,
+    organisation: t.Any = None,
 ) -> tuple[Select[t.Any], dict[str, t.Any]]:
-    """The feed's statement for the cursor's shape (built once) and the cursor's values."""
+    """The feed's statement for the cursor's shape (built once) and the cursor's values.
+
+    An organisation's key is a parameter too: every organisation shares the statement.
+    """
     shape: _Shape
     parameters: dict[str, t.Any] = {}
     if cursor.is_start or not cursor.modified:
@@ -88,16 +119,26 @@ def _statement_for(
     else:
         shape = "row_value" if dialect.name in _ROW_VALUE_DIALECTS else "range"
         parameters = {_AFTER_MODIFIED: cursor.modified, _AFTER_ID: cursor.id}
-    key = (dialect.name, shape, limit, settle_seconds)
+    per_organisation = organisation is not None
+    if per_organisation:
+        parameters[KEY_PARAMETER] = organisation
+    key = (dialect.name, shape, limit, settle_seconds, per_organisation)
     built = _statements.setdefault(feed, {})
     statement = built.get(key)
     if statement is None:
-        statement = built[key] = _build(feed, shape, limit, dialect, settle_seconds)
+        statement = built[key] = _build(
+            feed, shape, limit, dialect, settle_seconds, per_organisation
+        )
     return statement, parameters
 
 
 def _build(
-    feed: Feed, shape: _Shape, limit: int, dialect: t.Any, settle_seconds: float
+    feed: Feed,
+    shape: _Shape,
+    limit: int,
+    dialect: t.Any,
+    settle_seconds: float,
+    per_organisation: bool,
 ) -> Select[t.Any]:
     spec = feed.spec
     modified, id_ = spec.modified_column, spec.id_column
@@ -133,6 +174,12 @@ def _build(
         statement = statement.where(
             modified >= after_modified, or_(modified > after_modified, id_ > after_id)
         )
+    if per_organisation:
+        if feed.organisation is None:
+            raise ConfigurationError(f"Feed {feed.name!r} has no organisation= rule.")
+        # Only the selection: `live` and publish_when are the global feed's, so an opted-out
+        # organisation's items are tombstones in its own feed too.
+        statement = statement.where(feed.organisation.criterion())
     visible = backend_for(dialect).visible(spec, settle_seconds)
     if visible is not None:
         statement = statement.where(visible)

@@ -23,6 +23,8 @@ from .conditional import send_representation
 from .cursor import as_multi
 from .cursor import cursor_query
 from .cursor import parse_cursor
+from .dataset.organisations import has_feeds
+from .dataset.organisations import is_valid_key
 from .errors import InvalidCursorError
 from .page import render_page
 from .query import fetch_rows
@@ -73,7 +75,7 @@ def make_blueprint(extension: RPDE) -> Blueprint:
     blueprint = Blueprint("rpde", __name__, template_folder="templates")
     # Each feed's path, by script root and name: url_for cost a fifth of a cached page.
     # Bounded, in case a proxy lets clients choose the script root.
-    feed_paths: dict[tuple[str, str], str] = {}
+    feed_paths: dict[tuple[str, str | None, str], str] = {}
 
     @blueprint.get("/feeds/")
     def feed_index() -> Response:
@@ -90,6 +92,14 @@ def make_blueprint(extension: RPDE) -> Blueprint:
 
     @blueprint.get("/feeds/<path:name>")
     def feed_page(name: str) -> Response:
+        return serve_feed(name, None)
+
+    @blueprint.get("/organisations/<key>/feeds/<path:name>")
+    def organisation_feed_page(key: str, name: str) -> Response:
+        return serve_feed(name, key)
+
+    def serve_feed(name: str, key: str | None) -> Response:
+        """A page of feed ``name``, or of its rows belonging to organisation ``key``."""
         feed = extension.feeds.get(name)
         if feed is None:
             return _json_error(
@@ -100,6 +110,13 @@ def make_blueprint(extension: RPDE) -> Blueprint:
                     "feeds": sorted(f.name for f in extension.feeds),
                 },
             )
+        organisation = None  # the key as the feed's organisation rule compares it
+        if key is not None:
+            if feed.organisation is None:
+                return _not_per_organisation(extension, name)
+            organisation = _organisation_value(extension, feed, key)
+            if organisation is None:
+                return _unknown_organisation(key)
         state = extension.state()
         settings = state.settings
         if state.limiter is not None:
@@ -114,19 +131,25 @@ def make_blueprint(extension: RPDE) -> Blueprint:
         except InvalidCursorError as exc:
             state.metrics.request(name, 400)
             return _json_error(400, exc.as_dict())
-        path = feed_paths.get((request.script_root, name))
+        path = feed_paths.get((request.script_root, key, name))
         if path is None:
-            path = url_for(".feed_page", name=name)
+            if key is None:
+                path = url_for(".feed_page", name=name)
+            else:
+                path = url_for(".organisation_feed_page", key=key, name=name)
             if len(feed_paths) < _MAX_FEED_PATHS:
-                feed_paths[(request.script_root, name)] = path
+                feed_paths[(request.script_root, key, name)] = path
         feed_url = absolute_url(settings.base_url, path)
         query = cursor_query(cursor, feed.ordering)
         cache_key = f"{feed_url}?{query}"
         cached = state.cache.get(cache_key)
         if cached is None:
-            started = time.perf_counter()
             try:
-                rows = _read_rows(state, feed, cursor)
+                # Asked only when rendering: a cached page proves the organisation existed.
+                if key is not None and not _has_feeds(extension, key):
+                    return _unknown_organisation(key)
+                started = time.perf_counter()
+                rows = _read_rows(state, feed, cursor, organisation)
             except DATABASE_UNAVAILABLE as exc:
                 if isinstance(exc, DBAPIError) and not _is_outage(exc):
                     raise
@@ -168,8 +191,11 @@ def make_blueprint(extension: RPDE) -> Blueprint:
     return blueprint
 
 
-def _read_rows(state: AppState, feed: Feed, cursor: Cursor) -> list[ItemRow]:
-    """The page's rows; a connection the database dropped is retried once on a fresh one."""
+def _read_rows(
+    state: AppState, feed: Feed, cursor: Cursor, organisation: t.Any = None
+) -> list[ItemRow]:
+    """The page's rows (only ``organisation``'s, if given); a connection the database
+    dropped is retried once on a fresh one."""
     settings = state.settings
     for attempt in (1, 2):
         try:
@@ -182,11 +208,48 @@ def _read_rows(state: AppState, feed: Feed, cursor: Cursor) -> list[ItemRow]:
                     cursor,
                     settings.page_size,
                     settle_seconds=settings.settle_seconds,
+                    organisation=organisation,
                 )
         except DBAPIError as exc:
             if attempt == 2 or not exc.connection_invalidated:
                 raise
     raise AssertionError("unreachable")
+
+
+def _organisation_value(extension: RPDE, feed: Feed, key: str) -> t.Any | None:
+    """``key`` as ``feed``'s organisation rule compares it; ``None`` if it cannot be a key."""
+    if extension.organisation_sites is None or not is_valid_key(key):
+        return None
+    assert feed.organisation is not None
+    return feed.organisation.key_value(key)
+
+
+def _has_feeds(extension: RPDE, key: str) -> bool:
+    provider = extension.organisation_sites
+    return provider is not None and has_feeds(provider, key)
+
+
+def _not_per_organisation(extension: RPDE, name: str) -> Response:
+    return _json_error(
+        404,
+        {
+            "error": "unknown_feed",
+            "message": f"Feed {name!r} is not published per organisation; every organisation's"
+            " items are in the feed itself.",
+            "feeds": sorted(f.name for f in extension.feeds if f.organisation is not None),
+        },
+    )
+
+
+def _unknown_organisation(key: str) -> Response:
+    return _json_error(
+        404,
+        {
+            "error": "unknown_organisation",
+            "message": f"There is no organisation {key!r} with feeds here; the data catalogue"
+            " lists the organisations' dataset sites.",
+        },
+    )
 
 
 def absolute_url(base_url: str | None, path: str) -> str:

@@ -40,6 +40,12 @@ class DatasetProvider(t.Protocol):
                 }
 
         rpde.dataset_provider(OrganisationSites())
+
+    A provider may also have ``has_feeds(key) -> bool``, used by per-organisation feeds
+    (``rpde.feed(..., organisation=...)``): whether ``key`` is an organisation whose items
+    are, or were, in the feeds. Answer ``True`` for an organisation that opted out, so its
+    consumers keep receiving its items as tombstones. Without it, an organisation has feeds
+    while :meth:`metadata` gives its site.
     """
 
     def keys(self) -> Iterable[str]:
@@ -64,3 +70,12 @@ class DatasetProvider(t.Protocol):
 def is_valid_key(key: object) -> bool:
     """Whether ``key`` can name an organisation's site (checked before any lookup)."""
     return isinstance(key, str) and KEY_PATTERN.match(key) is not None
+
+
+def has_feeds(provider: DatasetProvider, key: str) -> bool:
+    """Whether organisation ``key`` has feeds: the provider's ``has_feeds(key)`` if it has
+    one, else whether it has a dataset site."""
+    method = getattr(provider, "has_feeds", None)
+    if callable(method):
+        return bool(method(key))
+    return provider.metadata(key) is not None

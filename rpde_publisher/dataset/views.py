@@ -84,7 +84,9 @@ def register_dataset_routes(blueprint: Blueprint, extension: RPDE) -> None:
         url = absolute_url(settings.base_url, url_for(".organisation_site", key=key))
         catalog_url = absolute_url(settings.base_url, url_for(".data_catalog"))
         return _page(
-            extension, url, lambda: _site(extension, url, organisation_settings, catalog_url)
+            extension,
+            url,
+            lambda: _site(extension, url, organisation_settings, catalog_url, organisation=key),
         )
 
     @blueprint.get("/data-catalog")
@@ -151,28 +153,41 @@ def _read_settings(state: BlueprintSetupState) -> None:
     state.app.extensions[_STATE_KEY] = DatasetSettings.from_config(config)
 
 
-def feed_links(extension: RPDE) -> list[FeedLink]:
-    """The registered feeds, with their URLs built exactly as the feed pages build them."""
+def feed_links(extension: RPDE, organisation: str | None = None) -> list[FeedLink]:
+    """The registered feeds, with their URLs built exactly as the feed pages build them.
+
+    :param organisation: An organisation's key: feeds published per organisation link to
+        that organisation's feed; the others to the feed itself.
+    """
     base_url = extension.state().settings.base_url
     return [
         FeedLink(
             name=feed.name,
             kind=feed.kind,
             feed_type=feed.feed_type,
-            url=absolute_url(base_url, url_for(".feed_page", name=feed.name)),
+            url=absolute_url(
+                base_url,
+                url_for(".feed_page", name=feed.name)
+                if organisation is None or feed.organisation is None
+                else url_for(".organisation_feed_page", key=organisation, name=feed.name),
+            ),
         )
         for feed in extension.feeds
     ]
 
 
 def _site(
-    extension: RPDE, url: str, settings: DatasetSettings, catalog_url: str | None
+    extension: RPDE,
+    url: str,
+    settings: DatasetSettings,
+    catalog_url: str | None,
+    organisation: str | None = None,
 ) -> DatasetSite:
     return build_site(
         url=url,
         settings=settings,
         licence=open_licence(extension.state().settings.license),
-        feeds=feed_links(extension),
+        feeds=feed_links(extension, organisation),
         catalog_url=catalog_url,
     )
 
