@@ -7,11 +7,13 @@ from collections.abc import Callable
 from datetime import datetime
 from datetime import timedelta
 
+from sqlalchemy import and_
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 
 from .columns import utcnow
 from .feed import Feed
@@ -57,19 +59,13 @@ def purge(
     """
     spec = feed.spec
     cutoff = (now or utcnow()) - retention
-    total = 0
-    while True:
-        with begin() as connection:
-            batch = select(spec.id_column).where(spec.deleted_column < cutoff).limit(BATCH_SIZE)
-            ids = list(connection.execute(batch).scalars())
-            if not ids:
-                return total
-            # Deleting a tombstone removes it: the triggers only keep live rows.
-            connection.execute(
-                delete(spec.table).where(spec.id_column.in_(ids), spec.deleted_column < cutoff)
-            )
-        total += len(ids)
-        progress(len(ids))
+    old = spec.deleted_column < cutoff
+
+    def remove(connection: Connection, ids: list[t.Any]) -> None:
+        # Deleting a tombstone removes it: the triggers only keep live rows.
+        connection.execute(delete(spec.table).where(spec.id_column.in_(ids), old))
+
+    return _in_batches(begin, feed, old, remove, progress)
 
 
 def retire(
@@ -86,27 +82,17 @@ def retire(
     if feed.expires is None:
         raise ValueError(f"Feed {feed.name!r} has no expires= column to retire items by.")
     spec = feed.spec
-    column = feed.spec.table.c[_column_key(feed.expires)]
     moment = now or utcnow()
-    total = 0
-    while True:
-        with begin() as connection:
-            ids = list(
-                connection.execute(
-                    select(spec.id_column)
-                    .where(spec.deleted_column.is_(None), column < moment)
-                    .limit(BATCH_SIZE)
-                ).scalars()
-            )
-            if not ids:
-                return total
-            connection.execute(
-                update(spec.table)
-                .where(spec.id_column.in_(ids), spec.deleted_column.is_(None))
-                .values({spec.deleted_column.name: moment})
-            )
-        total += len(ids)
-        progress(len(ids))
+    past = and_(spec.deleted_column.is_(None), spec.table.c[_column_key(feed.expires)] < moment)
+
+    def tombstone(connection: Connection, ids: list[t.Any]) -> None:
+        connection.execute(
+            update(spec.table)
+            .where(spec.id_column.in_(ids), past)
+            .values({spec.deleted_column.name: moment})
+        )
+
+    return _in_batches(begin, feed, past, tombstone, progress)
 
 
 def rerender(
@@ -123,24 +109,12 @@ def rerender(
     were rendered.
     """
     spec = feed.spec
-    total = 0
-    after: t.Any = None
-    while True:
-        with begin() as connection:
-            query = select(spec.id_column).where(spec.deleted_column.is_(None))
-            if only_missing and spec.data_column is not None:
-                query = query.where(spec.data_column.is_(None))
-            if after is not None:
-                query = query.where(spec.id_column > after)
-            ids = list(
-                connection.execute(query.order_by(spec.id_column).limit(BATCH_SIZE)).scalars()
-            )
-            if not ids:
-                return total
-            write_items(connection, spec, ids)
-        after = ids[-1]
-        total += len(ids)
-        progress(len(ids))
+    wanted: ColumnElement[bool] = spec.deleted_column.is_(None)
+    if only_missing and spec.data_column is not None:
+        wanted = and_(wanted, spec.data_column.is_(None))
+    return _in_batches(
+        begin, feed, wanted, lambda connection, ids: write_items(connection, spec, ids), progress
+    )
 
 
 def backfill(
@@ -152,25 +126,43 @@ def backfill(
     harvest sees every row. Returns how many rows were stamped.
     """
     spec = feed.spec
+
+    def stamp(connection: Connection, ids: list[t.Any]) -> None:
+        connection.execute(
+            update(spec.table)
+            .where(spec.id_column.in_(ids))
+            .values({spec.modified_column.name: TOUCH})
+        )
+        write_items(connection, spec, ids)
+
+    return _in_batches(begin, feed, spec.modified_column == 0, stamp, progress)
+
+
+def _in_batches(
+    begin: Callable[[], t.ContextManager[Connection]],
+    feed: Feed,
+    criterion: ColumnElement[bool],
+    act: Callable[[Connection, list[t.Any]], object],
+    progress: Progress,
+) -> int:
+    """Apply ``act`` to the ids of the rows matching ``criterion``, a batch per transaction.
+
+    Batches follow the primary key, so each row is visited once even when ``act`` leaves
+    it matching. Returns how many rows were visited.
+    """
+    id_column = feed.spec.id_column
     total = 0
+    after: t.Any = None
     while True:
         with begin() as connection:
-            ids = list(
-                connection.execute(
-                    select(spec.id_column)
-                    .where(spec.modified_column == 0)
-                    .order_by(spec.id_column)
-                    .limit(BATCH_SIZE)
-                ).scalars()
-            )
+            query = select(id_column).where(criterion)
+            if after is not None:
+                query = query.where(id_column > after)
+            ids = list(connection.execute(query.order_by(id_column).limit(BATCH_SIZE)).scalars())
             if not ids:
                 return total
-            connection.execute(
-                update(spec.table)
-                .where(spec.id_column.in_(ids))
-                .values({spec.modified_column.name: TOUCH})
-            )
-            write_items(connection, spec, ids)
+            act(connection, ids)
+        after = ids[-1]
         total += len(ids)
         progress(len(ids))
 
