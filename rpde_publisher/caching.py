@@ -19,11 +19,13 @@ from .representation import Representation
 logger = logging.getLogger("rpde_publisher")
 
 # Each entry is framed as magic, flags (last page, gzipped form present), entity-tag
-# length, CRC-32 of everything after the header, body and gzip lengths; then the entity
-# tag, the body and the gzipped body. A truncated or corrupted entry fails the check and
-# is ignored; so is an entry in an older frame, which is simply rendered again.
-_MAGIC = b"RPD2"
-_HEADER = struct.Struct(">4sBBIII")
+# length, a CRC-32 of the tag and body, another of the gzipped body, and the two
+# lengths; then the entity tag, the body and the gzipped body. A truncated or corrupted
+# entry fails the check and is ignored; so is an entry in an older frame, which is simply
+# rendered again. Only the part about to be sent is checksummed on each hit: a page is
+# a few hundred kilobytes, and hashing both would cost more than the rest of the hit.
+_MAGIC = b"RPD3"
+_HEADER = struct.Struct(">4sBBIIII")
 _LAST = 1
 _GZIPPED = 2
 
@@ -59,32 +61,47 @@ def frame(page: CachedPage) -> bytes:
     tag = page.etag.encode("ascii")
     gzipped = page.gzipped or b""
     flags = (_LAST if page.is_last else 0) | (_GZIPPED if page.gzipped is not None else 0)
-    payload = tag + page.body + gzipped
+    identity = tag + page.body
     header = _HEADER.pack(
-        _MAGIC, flags, len(tag), zlib.crc32(payload), len(page.body), len(gzipped)
+        _MAGIC,
+        flags,
+        len(tag),
+        zlib.crc32(identity),
+        zlib.crc32(gzipped),
+        len(page.body),
+        len(gzipped),
     )
-    return header + payload
+    return header + identity + gzipped
 
 
-def unframe(value: t.Any) -> CachedPage | None:
-    """The page in ``value``, or ``None`` unless it is an intact entry."""
+def unframe(value: t.Any, *, gzip: bool | None = None) -> CachedPage | None:
+    """The page in ``value``, or ``None`` unless it is an intact entry.
+
+    :param gzip: Which part will be sent, so which to checksum: the gzipped body (when the
+        entry has one) if true, the identity body if false, both if ``None``.
+    """
     if not isinstance(value, bytes) or len(value) < _HEADER.size:
         return None
-    magic, flags, tag_length, checksum, body_length, gzip_length = _HEADER.unpack_from(value)
+    magic, flags, tag_length, identity_crc, gzip_crc, body_length, gzip_length = (
+        _HEADER.unpack_from(value)
+    )
     payload = memoryview(value)[_HEADER.size :]
-    if (
-        magic != _MAGIC
-        or tag_length == 0
-        or tag_length + body_length + gzip_length != len(payload)
-        or checksum != zlib.crc32(payload)
-    ):
-        return None
     body_end = tag_length + body_length
+    if magic != _MAGIC or tag_length == 0 or body_end + gzip_length != len(payload):
+        return None
+    has_gzip = bool(flags & _GZIPPED)
+    sends_gzip = bool(gzip) and has_gzip
+    if gzip is None or sends_gzip:
+        if gzip_crc != zlib.crc32(payload[body_end:]):
+            return None
+    if gzip is None or not sends_gzip:
+        if identity_crc != zlib.crc32(payload[:body_end]):
+            return None
     return CachedPage(
         body=bytes(payload[tag_length:body_end]),
         is_last=bool(flags & _LAST),
         etag=bytes(payload[:tag_length]).decode("ascii"),
-        gzipped=bytes(payload[body_end:]) if flags & _GZIPPED else None,
+        gzipped=bytes(payload[body_end:]) if has_gzip else None,
     )
 
 
@@ -126,7 +143,8 @@ class PageCache:
     def available(self) -> bool:
         return time.monotonic() >= self._down_until
 
-    def get(self, url: str) -> CachedPage | None:
+    def get(self, url: str, *, gzip: bool | None = None) -> CachedPage | None:
+        """The intact page cached for ``url``; ``gzip`` says which part will be sent."""
         if not self.available:
             return None
         try:
@@ -134,7 +152,7 @@ class PageCache:
         except Exception as exc:  # any backend failure: serve from the database
             self._failed("read", exc)
             return None
-        return unframe(value)
+        return unframe(value, gzip=gzip)
 
     def set(self, url: str, page: CachedPage, timeout: int) -> None:
         if not self.available:

@@ -22,6 +22,11 @@ from flask import Response
 from .representation import Representation
 
 
+def accepts_gzip() -> bool:
+    """Whether the current request accepts a gzipped body."""
+    return request.accept_encodings["gzip"] > 0
+
+
 def send_representation(
     representation: Representation,
     *,
@@ -45,7 +50,7 @@ def send_representation(
     :param headers: More headers for the answer (also on ``304``).
     :param vary: Whether the answer may depend on ``Accept-Encoding``.
     """
-    gzipped = representation.gzipped is not None and request.accept_encodings["gzip"] > 0
+    gzipped = representation.gzipped is not None and accepts_gzip()
     etag = representation.gzip_etag if gzipped else representation.etag
     if request.if_none_match.contains_weak(etag):
         response = response_class(status=304)

@@ -30,7 +30,7 @@ class Representation:
     gzipped: bytes | None = None
 
     @classmethod
-    def of(cls, body: bytes, gzip_level: int = 6) -> Representation:
+    def of(cls, body: bytes, gzip_level: int = 1) -> Representation:
         """Hash ``body`` and, at ``gzip_level`` (0: never), compress it if large enough."""
         gzipped = None
         if gzip_level > 0 and len(body) >= GZIP_MIN_SIZE:

@@ -30,7 +30,7 @@ DEFAULTS: dict[str, t.Any] = {
     "RPDE_CACHE_RETRY_SECONDS": 30.0,
     "RPDE_READ_DATABASE_URI": None,
     "RPDE_READ_ENGINE_OPTIONS": {},
-    "RPDE_GZIP_LEVEL": 6,
+    "RPDE_GZIP_LEVEL": 1,
     "RPDE_RATE_LIMIT": None,
     "RPDE_METRICS_TOKEN": None,
     "RPDE_METRICS_FLUSH_SECONDS": 1.0,
@@ -60,7 +60,7 @@ class Settings:
     #: Production settings (see docs/deployment.md).
     read_database_uri: str | None = None
     read_engine_options: t.Mapping[str, t.Any] = field(default_factory=dict)
-    gzip_level: int = 6
+    gzip_level: int = 1
     rate_limit: int | None = None
     metrics_token: str | None = None
     metrics_flush_seconds: float = 1.0

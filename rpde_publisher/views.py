@@ -19,6 +19,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.http import parse_set_header
 
 from .caching import CachedPage
+from .conditional import accepts_gzip
 from .conditional import send_representation
 from .cursor import as_multi
 from .cursor import cursor_query
@@ -142,7 +143,7 @@ def make_blueprint(extension: RPDE) -> Blueprint:
         feed_url = absolute_url(settings.base_url, path)
         query = cursor_query(cursor, feed.ordering)
         cache_key = f"{feed_url}?{query}"
-        cached = state.cache.get(cache_key)
+        cached = state.cache.get(cache_key, gzip=settings.gzip_level > 0 and accepts_gzip())
         if cached is None:
             try:
                 # Asked only when rendering: a cached page proves the organisation existed.

@@ -173,6 +173,21 @@ def test_cache_entries_keep_tag_and_gzip_and_reject_damage() -> None:
         assert unframe(damaged) is None
 
 
+def test_a_hit_checks_the_part_it_sends() -> None:
+    page = CachedPage.build(b'{"items": []}' * 200, is_last=False, gzip_level=1)
+    whole = frame(page)
+    assert page.gzipped is not None
+    body_at = len(whole) - len(page.gzipped) - len(page.body)
+    bad_body = whole[:body_at] + b"X" + whole[body_at + 1 :]
+    bad_gzip = whole[:-1] + bytes([whole[-1] ^ 0xFF])
+    assert unframe(bad_body, gzip=False) is None
+    assert unframe(bad_gzip, gzip=True) is None
+    # The other part is not about to be sent; the damaged one is caught when it is.
+    assert unframe(bad_body, gzip=True) is not None
+    assert unframe(bad_gzip, gzip=False) is not None
+    assert unframe(bad_body) is None and unframe(bad_gzip) is None
+
+
 # Rate limit.
 
 

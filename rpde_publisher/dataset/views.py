@@ -23,6 +23,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from ..caching import CachedPage
+from ..conditional import accepts_gzip
 from ..conditional import send_representation
 from ..views import absolute_url
 from .jsonld import catalog_jsonld
@@ -198,7 +199,7 @@ def _page(extension: RPDE, url: str, build: Callable[[], DatasetSite]) -> Respon
     state = extension.state()
     max_age = state.settings.dataset_site_max_age
     key = "site:" + url
-    cached = state.cache.get(key)
+    cached = state.cache.get(key, gzip=state.settings.gzip_level > 0 and accepts_gzip())
     if cached is None:
         site = build()
         html = render_template(
