@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from flask import Flask
 from flask_caching import Cache
+from flask_caching.backends import NullCache
 
 from .representation import entity_tag
 from .representation import Representation
@@ -142,6 +143,29 @@ class PageCache:
     @property
     def available(self) -> bool:
         return time.monotonic() >= self._down_until
+
+    @property
+    def keeps_pages(self) -> bool:
+        """Whether a page stored now can be read back: not while the backend is down,
+        nor when it is a ``NullCache`` (caching turned off)."""
+        if not self.available:
+            return False
+        backend = self.cache.cache  # needs the app context, as every request has
+        return not isinstance(backend, NullCache)
+
+    def keep(
+        self, url: str, body: bytes, *, is_last: bool, timeout: int, gzip_level: int, gzip: bool
+    ) -> CachedPage:
+        """Hash ``body``, compress it and cache it for ``timeout`` seconds; return the page.
+
+        A page nobody will read back is compressed only when ``gzip`` says the client at
+        hand takes it: compressing costs more than hashing and querying together.
+        """
+        keeps = self.keeps_pages
+        page = CachedPage.build(body, is_last, gzip_level if keeps or gzip else 0)
+        if keeps:
+            self.set(url, page, timeout)
+        return page
 
     def get(self, url: str, *, gzip: bool | None = None) -> CachedPage | None:
         """The intact page cached for ``url``; ``gzip`` says which part will be sent."""

@@ -18,7 +18,6 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.datastructures import Headers
 from werkzeug.http import parse_set_header
 
-from .caching import CachedPage
 from .conditional import accepts_gzip
 from .conditional import send_representation
 from .cursor import as_multi
@@ -143,7 +142,8 @@ def make_blueprint(extension: RPDE) -> Blueprint:
         feed_url = absolute_url(settings.base_url, path)
         query = cursor_query(cursor, feed.ordering)
         cache_key = f"{feed_url}?{query}"
-        cached = state.cache.get(cache_key, gzip=settings.gzip_level > 0 and accepts_gzip())
+        sends_gzip = settings.gzip_level > 0 and accepts_gzip()
+        cached = state.cache.get(cache_key, gzip=sends_gzip)
         if cached is None:
             try:
                 # Asked only when rendering: a cached page proves the organisation existed.
@@ -166,10 +166,15 @@ def make_blueprint(extension: RPDE) -> Blueprint:
                 ordering=feed.ordering,
             )
             # Hashed and compressed once here; every cache hit reuses both.
-            cached = CachedPage.build(page.body, page.is_last, settings.gzip_level)
+            cached = state.cache.keep(
+                cache_key,
+                page.body,
+                is_last=page.is_last,
+                timeout=settings.last_page_max_age if page.is_last else settings.max_age,
+                gzip_level=settings.gzip_level,
+                gzip=sends_gzip,
+            )
             state.metrics.render(name, time.perf_counter() - started, last=page.is_last)
-            max_age = settings.last_page_max_age if page.is_last else settings.max_age
-            state.cache.set(cache_key, cached, timeout=max_age)
         else:
             state.metrics.hit(name)
         max_age = settings.last_page_max_age if cached.is_last else settings.max_age

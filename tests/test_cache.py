@@ -73,7 +73,7 @@ def test_cache_lifetimes_follow_the_headers(
     sqlite_tables: t.Any, rpde: t.Any, models: t.Any
 ) -> None:
     timeouts: list[int] = []
-    app = make_app(sqlite_tables, rpde)
+    app = make_app(sqlite_tables, rpde, CACHE_TYPE="SimpleCache")
     state = rpde.state(app)
     original = state.cache.set
 

@@ -162,6 +162,30 @@ def test_a_cached_page_is_hashed_and_compressed_once(
     assert calls == {"hash": 1, "gzip": 1}
 
 
+def test_without_a_page_cache_only_gzip_clients_pay_for_compression(
+    sqlite_tables: Engine, rpde: RPDE, models: Models, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rpde_publisher.representation as representation
+
+    seed(sqlite_tables, models, 20)
+    compressed: list[int] = []
+    real_gzip = representation.gzip.compress
+
+    def counting_gzip(body: bytes, **kwargs: t.Any) -> bytes:
+        compressed.append(len(body))
+        return real_gzip(body, **kwargs)
+
+    monkeypatch.setattr(representation.gzip, "compress", counting_gzip)
+    client = make_app(sqlite_tables, rpde, CACHE_TYPE="NullCache").test_client()
+    plain = client.get(SERIES, headers={"Accept-Encoding": "identity"})
+    assert compressed == [], "nothing keeps the page and this client takes no gzip"
+    zipped = client.get(SERIES, headers={"Accept-Encoding": "gzip"})
+    assert len(compressed) == 1 and zipped.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped.data) == plain.data
+    assert zipped.headers["ETag"] == plain.headers["ETag"][:-1] + '-gzip"'
+    assert plain.headers["Vary"] == zipped.headers["Vary"] == "Accept-Encoding"
+
+
 def test_cache_entries_keep_tag_and_gzip_and_reject_damage() -> None:
     page = CachedPage.build(b'{"items": []}' * 200, is_last=False, gzip_level=6)
     assert page.gzipped is not None and gzip.decompress(page.gzipped) == page.body

@@ -22,7 +22,6 @@ from sqlalchemy.exc import InterfaceError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from ..caching import CachedPage
 from ..conditional import accepts_gzip
 from ..conditional import send_representation
 from ..views import absolute_url
@@ -199,7 +198,8 @@ def _page(extension: RPDE, url: str, build: Callable[[], DatasetSite]) -> Respon
     state = extension.state()
     max_age = state.settings.dataset_site_max_age
     key = "site:" + url
-    cached = state.cache.get(key, gzip=state.settings.gzip_level > 0 and accepts_gzip())
+    sends_gzip = state.settings.gzip_level > 0 and accepts_gzip()
+    cached = state.cache.get(key, gzip=sends_gzip)
     if cached is None:
         site = build()
         html = render_template(
@@ -210,8 +210,14 @@ def _page(extension: RPDE, url: str, build: Callable[[], DatasetSite]) -> Respon
             stylesheet_url=url_for(".dataset_stylesheet", v=_stylesheet()[1]),
             human_date=human_date,
         )
-        cached = CachedPage.build(html.encode("utf-8"), False, state.settings.gzip_level)
-        state.cache.set(key, cached, timeout=max_age)
+        cached = state.cache.keep(
+            key,
+            html.encode("utf-8"),
+            is_last=False,
+            timeout=max_age,
+            gzip_level=state.settings.gzip_level,
+            gzip=sends_gzip,
+        )
     return send_representation(
         cached.representation,
         content_type="text/html; charset=utf-8",
