@@ -59,8 +59,10 @@ docs: $(STAMP)
 
 ## The full load test (docs/load-test.md): 200 consumers for 60 s against gunicorn + Redis +
 ## PostgreSQL on loopback while writes happen. LOAD_ARGS="--users 40 --seconds 15" runs less.
+## Its figures go to docs/load-test.json and into docs/performance.md, pass or fail.
 load-test: $(STAMP)
-	$(BIN)/python -m loadtest.run $(LOAD_ARGS)
+	$(BIN)/python -m loadtest.run --output docs/load-test.json $(LOAD_ARGS); \
+		status=$$?; $(BIN)/python -m benchmarks --report-only docs/performance.json && exit $$status
 
 ## The performance benchmarks at 1,000,000 items (minutes): rewrites docs/performance.md.
 bench: $(VENV)/.bench-installed wrk

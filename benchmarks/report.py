@@ -12,6 +12,10 @@ PLOT_NAME = "page-latency-by-depth.png"
 DATABASE_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 
+#: The last load test's figures, next to ``performance.json``.
+LOAD_TEST_NAME = "load-test.json"
+
+
 def _verdict(ok: bool | None) -> str:
     return "n/a" if ok is None else ("**pass**" if ok else "**miss**")
 
@@ -260,11 +264,19 @@ def write_report(results: dict[str, t.Any], output: Path) -> list[Path]:
     data = output / "performance.json"
     data.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     page = output / "performance.md"
-    page.write_text(render_markdown(results))
+    load_test = output / LOAD_TEST_NAME
+    page.write_text(
+        render_markdown(
+            results, json.loads(load_test.read_text()) if load_test.exists() else None
+        )
+    )
     return [page, plot, data]
 
 
-def render_markdown(results: dict[str, t.Any]) -> str:
+def render_markdown(
+    results: dict[str, t.Any], load_test: dict[str, t.Any] | None = None
+) -> str:
+    """The page: ``results`` against the targets, and the last ``make load-test``'s figures."""
     from .narrative import NARRATIVE
 
     names = sorted(results["databases"], key=lambda name: list(DATABASE_NAMES).index(name))
@@ -296,4 +308,20 @@ def render_markdown(results: dict[str, t.Any]) -> str:
         minutes=math.ceil(results.get("seconds", 0) / 60),
         plot=f"images/{PLOT_NAME}",
         quick=" (quick mode: small data, not the real figures)" if results["quick"] else "",
+        load_test=_load_test_section(load_test),
+    )
+
+
+def _load_test_section(result: dict[str, t.Any] | None) -> str:
+    if result is None:
+        return f"Not measured yet: `make load-test` writes `{LOAD_TEST_NAME}` and this section."
+    from loadtest.report import markdown
+
+    settings = result["settings"]
+    before, after = settings.get("load_average", ["?", "?"])
+    return (
+        f"Written by `make load-test` ({{doc}}`load-test` says what it does), run"
+        f" {settings.get('generated', 'at an unrecorded time')} on this machine"
+        f" ({settings.get('cores', '?')} cores, load average {before} when it began and"
+        f" {after} when it ended), from `{LOAD_TEST_NAME}`:\n\n" + markdown(result)
     )

@@ -32,6 +32,8 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
+from .report import markdown
+
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "load-test-metrics-token"
 
@@ -107,6 +109,7 @@ def run(
     max_requests: int,
 ) -> dict[str, t.Any]:
     """Run the load test once; return its figures and verdict."""
+    began, load_before = time.gmtime(), os.getloadavg()[0]
     import redis
 
     from tests import servers
@@ -169,6 +172,8 @@ def run(
         writes=count_writes(writer_out),
         seed_counts=seed_counts,
         settings={
+            "generated": time.strftime("%Y-%m-%d %H:%M UTC", began),
+            "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)],
             "users": users,
             "seconds": seconds,
             "workers": workers,
@@ -341,36 +346,6 @@ def verdict(
             {k: v for k, v in metrics.items() if k.startswith("rpde_responses_total")}
         ),
     }
-
-
-def markdown(result: dict[str, t.Any]) -> str:
-    f, s = result["figures"], result["settings"]
-    writes = sum(result["writes"].values())
-    rows = [
-        ("consumers (Locust users)", s["users"]),
-        ("seconds of writes", f"{s['seconds']:g}"),
-        ("gunicorn workers x threads", f"{s['workers']} x {s['threads']}"),
-        ("changes committed by the simulators", writes),
-        ("requests/s (while writing)", f["requests_per_second"]),
-        ("p50 latency (ms)", f["p50_ms"]),
-        ("p99 latency (ms)", f["p99_ms"]),
-        ("requests in all", f["requests_total"]),
-        ("errors", f["failures"]),
-        ("consumers whose copy differs from the database", f["consumers_differing"]),
-        ("last-page polls", f["last_page_polls"]),
-        ("origin renders of last pages", f["last_page_renders"]),
-        ("origin renders per last-page poll", f["renders_per_last_page_poll"]),
-        (
-            "cache hits / requests at the origin",
-            f"{f['server_cache_hits']} / {f['server_requests']}",
-        ),
-        ("304 answers", f["server_304"]),
-        ("mean page render (ms)", f["mean_render_ms"]),
-    ]
-    lines = ["| figure | value |", "| --- | --- |"]
-    lines += [f"| {name} | {value} |" for name, value in rows]
-    lines.append(f"\nverdict: {'PASS' if result['ok'] else 'FAIL'}")
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":
