@@ -266,16 +266,12 @@ def write_report(results: dict[str, t.Any], output: Path) -> list[Path]:
     page = output / "performance.md"
     load_test = output / LOAD_TEST_NAME
     page.write_text(
-        render_markdown(
-            results, json.loads(load_test.read_text()) if load_test.exists() else None
-        )
+        render_markdown(results, json.loads(load_test.read_text()) if load_test.exists() else None)
     )
     return [page, plot, data]
 
 
-def render_markdown(
-    results: dict[str, t.Any], load_test: dict[str, t.Any] | None = None
-) -> str:
+def render_markdown(results: dict[str, t.Any], load_test: dict[str, t.Any] | None = None) -> str:
     """The page: ``results`` against the targets, and the last ``make load-test``'s figures."""
     from .narrative import NARRATIVE
 

@@ -8,6 +8,7 @@ import subprocess
 import threading
 import time
 import typing as t
+from pathlib import Path
 
 import pytest
 import redis
@@ -268,11 +269,14 @@ def test_redis_stopped_and_restarted(
 
 
 def test_corrupt_and_truncated_cache_entries_are_ignored(
-    sqlite_engine: Engine, models: Models, rpde: t.Any
+    sqlite_engine: Engine, models: Models, rpde: t.Any, tmp_path: Path
 ) -> None:
     models.Base.metadata.create_all(sqlite_engine)
     seed(sqlite_engine, models, 3)
-    app = make_app(sqlite_engine, rpde, CACHE_TYPE="SimpleCache")
+    # A store outside the process, as Redis is, where an entry can be damaged.
+    app = make_app(
+        sqlite_engine, rpde, CACHE_TYPE="FileSystemCache", CACHE_DIR=str(tmp_path / "cache")
+    )
     client = app.test_client()
     good = client.get(SERIES).data
     state = rpde.state(app)

@@ -162,6 +162,39 @@ def test_a_cached_page_is_hashed_and_compressed_once(
     assert calls == {"hash": 1, "gzip": 1}
 
 
+@pytest.mark.parametrize(
+    ("backend", "checked"), [("FileSystemCache", True), ("SimpleCache", False)]
+)
+def test_hits_from_a_shared_store_are_checksummed_and_in_process_ones_not(
+    sqlite_tables: Engine,
+    rpde: RPDE,
+    models: Models,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: t.Any,
+    backend: str,
+    checked: bool,
+) -> None:
+    import rpde_publisher.caching as caching
+
+    seed(sqlite_tables, models, 20)
+    client = make_app(
+        sqlite_tables, rpde, CACHE_TYPE=backend, CACHE_DIR=str(tmp_path)
+    ).test_client()
+    first = client.get(SERIES, headers={"Accept-Encoding": "identity"})
+    checksummed: list[int] = []
+    real_crc32 = caching.zlib.crc32
+
+    def counting_crc32(data: t.Any, *args: t.Any) -> int:
+        checksummed.append(len(data))
+        return real_crc32(data, *args)
+
+    monkeypatch.setattr(caching.zlib, "crc32", counting_crc32)
+    hit = client.get(SERIES, headers={"Accept-Encoding": "identity"})
+    assert hit.data == first.data and hit.headers["ETag"] == first.headers["ETag"]
+    # Checked: the identity body of the hit, not its gzipped form.
+    assert checksummed == ([len(first.headers["ETag"]) - 2 + len(first.data)] if checked else [])
+
+
 def test_without_a_page_cache_only_gzip_clients_pay_for_compression(
     sqlite_tables: Engine, rpde: RPDE, models: Models, monkeypatch: pytest.MonkeyPatch
 ) -> None:
