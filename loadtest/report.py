@@ -6,8 +6,8 @@ import typing as t
 
 #: How the consumers' requests are named in Locust, and how the tables call them.
 KINDS = {
-    "page with items": "harvest pages (500 items each)",
-    "last page": "last-page polls",
+    "harvest page": "harvest pages (up to 500 items each)",
+    "last page poll": "last-page polls",
     "final walk": "final walks",
 }
 
