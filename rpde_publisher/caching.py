@@ -80,7 +80,8 @@ def unframe(value: t.Any, *, gzip: bool | None = None, verify: bool = True) -> C
     """The page in ``value``, or ``None`` unless it is an intact entry.
 
     :param gzip: Which part will be sent, so which to checksum: the gzipped body (when the
-        entry has one) if true, the identity body if false, both if ``None``.
+        entry has one) if true, the identity body if false (and the gzipped body is left
+        out of the page), both if ``None``.
     :param verify: Whether to check the checksums at all; the frame's shape and lengths
         are always checked.
     """
@@ -105,7 +106,7 @@ def unframe(value: t.Any, *, gzip: bool | None = None, verify: bool = True) -> C
         body=bytes(payload[tag_length:body_end]),
         is_last=bool(flags & _LAST),
         etag=bytes(payload[:tag_length]).decode("ascii"),
-        gzipped=bytes(payload[body_end:]) if has_gzip else None,
+        gzipped=bytes(payload[body_end:]) if has_gzip and gzip is not False else None,
     )
 
 
@@ -163,7 +164,7 @@ class PageCache:
         """Hash ``body``, compress it and cache it for ``timeout`` seconds; return the page.
 
         A page nobody will read back is compressed only when ``gzip`` says the client at
-        hand takes it: compressing costs more than hashing and querying together.
+        hand takes it: compressing a large page costs about what reading it did.
         """
         keeps = self.keeps_pages
         page = CachedPage.build(body, is_last, gzip_level if keeps or gzip else 0)
@@ -172,7 +173,8 @@ class PageCache:
         return page
 
     def get(self, url: str, *, gzip: bool | None = None) -> CachedPage | None:
-        """The intact page cached for ``url``; ``gzip`` says which part will be sent."""
+        """The intact page cached for ``url``; ``gzip`` says which part will be sent (see
+        :func:`unframe`): a page got with ``gzip=False`` is sent plain."""
         if not self.available:
             return None
         try:

@@ -135,6 +135,22 @@ def test_gzip_level_zero_turns_compression_off(sqlite_engine: Engine) -> None:
     assert len(response.get_json()["items"]) == 20
 
 
+def test_turning_gzip_off_stops_it_for_pages_already_cached(
+    sqlite_tables: Engine, rpde: RPDE, models: Models, tmp_path: t.Any
+) -> None:
+    seed(sqlite_tables, models, 20)
+    shared = {"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": str(tmp_path)}
+    before = make_app(sqlite_tables, rpde, **shared).test_client()
+    zipped = before.get(SERIES, headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    # Redeployed with compression off, on the same cache: the entries stay good.
+    after = make_app(sqlite_tables, rpde, **shared, RPDE_GZIP_LEVEL=0)
+    response = after.test_client().get(SERIES, headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in response.headers and "Vary" not in response.headers
+    assert response.data == gzip.decompress(zipped.data)
+    assert zipped.headers["ETag"] == response.headers["ETag"][:-1] + '-gzip"'
+
+
 def test_a_cached_page_is_hashed_and_compressed_once(
     sqlite_tables: Engine, rpde: RPDE, models: Models, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -243,6 +259,9 @@ def test_a_hit_checks_the_part_it_sends() -> None:
     assert unframe(bad_body, gzip=True) is not None
     assert unframe(bad_gzip, gzip=False) is not None
     assert unframe(bad_body) is None and unframe(bad_gzip) is None
+    # What will not be sent is not handed out: a plain client gets no gzipped body.
+    plain = unframe(whole, gzip=False)
+    assert plain is not None and plain.gzipped is None and plain.body == page.body
 
 
 # Rate limit.
