@@ -183,8 +183,8 @@ known:
   triggers; switching parts off in the benchmark agrees: with the render replaced by a
   constant a tracked booking is 1.16x a plain one and an insert 1.30x, and with no data
   written at all 1.10x and 1.21x. Even a free render leaves the insert near the target,
-  and the ORM load alone (about 0.2 ms) is more than the 1.5x allows. Closing the gap needs a change to change tracking's
-  design, proposed here and not made: either render from the objects the session already
+  and the ORM load alone (about 0.2 ms) is more than the 1.5x allows. Closing the gap
+  needs a change to change tracking's design, proposed here and not made: either render from the objects the session already
   holds and write the data in the same `UPDATE` (but those objects can be stale, which
   is why the renderer loads afresh today), or let a write only clear the stored data (the
   triggers already do) and render it on the first read of its page, which the read path
