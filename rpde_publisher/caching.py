@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import math
 import struct
 import threading
 import time
 import typing as t
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import Flask
@@ -121,6 +124,7 @@ class PageCache:
     """
 
     key_prefix = "rpde:page:"
+    claim_prefix = "rpde:rendering:"
 
     def __init__(self, cache: Cache, retry_seconds: float = 30.0) -> None:
         self.cache = cache
@@ -196,6 +200,79 @@ class PageCache:
             self.cache.set(self.key_prefix + url, frame(page), timeout=timeout)
         except Exception as exc:
             self._failed("write", exc)
+
+    @contextmanager
+    def rendering(
+        self,
+        url: str,
+        *,
+        gzip: bool | None = None,
+        claim_seconds: float = 10.0,
+        wait_seconds: float = 5.0,
+    ) -> Iterator[CachedPage | None]:
+        """Around the render of a page missing from the cache: yields ``None`` when the
+        caller should render it (and :meth:`keep` it), or the page another request
+        rendered meanwhile.
+
+        The first request for a missing page claims it for ``claim_seconds``; requests for
+        the same page meanwhile, in any worker sharing the cache, wait up to
+        ``wait_seconds`` for it, then render it themselves. The claim is given up when
+        the block ends, whatever happened in it.
+        """
+        claimed = self.claim(url, claim_seconds)
+        try:
+            yield None if claimed else self.wait_for(url, wait_seconds, gzip=gzip)
+        finally:
+            if claimed:
+                self.release(url)
+
+    def claim(self, url: str, seconds: float) -> bool:
+        """Take the right to render ``url`` for ``seconds``, so that consumers asking for
+        the same missing page at once cost one render, not one each.
+
+        True when this request should render: it holds the claim, or no cache can hold
+        one (caching off, the cache down, a backend error). False when another request,
+        in this worker or another sharing the cache, is rendering the page now.
+        """
+        if not self.keeps_pages:
+            return True
+        try:
+            # add() stores only if the key is absent: Redis's SET NX, atomic across hosts.
+            return bool(self.cache.add(self._claim_key(url), 1, timeout=math.ceil(seconds)))
+        except Exception as exc:
+            self._failed("claim", exc)
+            return True
+
+    def release(self, url: str) -> None:
+        """Give up the claim on ``url`` taken by :meth:`claim`."""
+        if not self.available:
+            return
+        try:
+            self.cache.delete(self._claim_key(url))
+        except Exception as exc:
+            self._failed("release", exc)
+
+    def wait_for(
+        self, url: str, seconds: float, *, gzip: bool | None = None, poll: float = 0.025
+    ) -> CachedPage | None:
+        """The page another request is rendering for ``url``, once it is cached; ``None``
+        if it is not there within ``seconds`` or the claim is given up without it."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            time.sleep(poll)
+            page = self.get(url, gzip=gzip)
+            if page is not None:
+                return page
+            try:
+                if not self.available or not self.cache.has(self._claim_key(url)):
+                    return self.get(url, gzip=gzip)  # released: cached just now, or failed
+            except Exception as exc:
+                self._failed("read", exc)
+                return None
+        return None
+
+    def _claim_key(self, url: str) -> str:
+        return self.claim_prefix + url
 
     def _failed(self, operation: str, exc: Exception) -> None:
         with self._lock:

@@ -144,38 +144,44 @@ def make_blueprint(extension: RPDE) -> Blueprint:
         cache_key = f"{feed_url}?{query}"
         sends_gzip = settings.gzip_level > 0 and accepts_gzip()
         cached = state.cache.get(cache_key, gzip=sends_gzip)
+        rendered = False
         if cached is None:
-            try:
-                # Asked only when rendering: a cached page proves the organisation existed.
-                if key is not None and not _has_feeds(extension, key):
-                    return _unknown_organisation(key)
-                started = time.perf_counter()
-                rows = _read_rows(state, feed, cursor, organisation)
-            except DATABASE_UNAVAILABLE as exc:
-                if isinstance(exc, DBAPIError) and not _is_outage(exc):
-                    raise
-                logger.warning("Feed %r could not read the database: %s", name, exc)
-                state.metrics.request(name, 503)
-                return unavailable(settings.retry_after)
-            page = render_page(
-                rows,
-                kind=feed.kind,
-                license=settings.license,
-                feed_url=feed_url,
-                cursor=cursor,
-                ordering=feed.ordering,
-            )
-            # Hashed and compressed once here; every cache hit reuses both.
-            cached = state.cache.keep(
-                cache_key,
-                page.body,
-                is_last=page.is_last,
-                timeout=settings.last_page_max_age if page.is_last else settings.max_age,
-                gzip_level=settings.gzip_level,
-                gzip=sends_gzip,
-            )
-            state.metrics.render(name, time.perf_counter() - started, last=page.is_last)
-        else:
+            # One request renders a missing page; others asking for it meanwhile, in any
+            # worker sharing the cache, wait for that page instead of rendering it again.
+            with state.cache.rendering(cache_key, gzip=sends_gzip) as cached:
+                if cached is None:
+                    try:
+                        # Asked only when rendering: a cached page proves the organisation existed.
+                        if key is not None and not _has_feeds(extension, key):
+                            return _unknown_organisation(key)
+                        started = time.perf_counter()
+                        rows = _read_rows(state, feed, cursor, organisation)
+                    except DATABASE_UNAVAILABLE as exc:
+                        if isinstance(exc, DBAPIError) and not _is_outage(exc):
+                            raise
+                        logger.warning("Feed %r could not read the database: %s", name, exc)
+                        state.metrics.request(name, 503)
+                        return unavailable(settings.retry_after)
+                    page = render_page(
+                        rows,
+                        kind=feed.kind,
+                        license=settings.license,
+                        feed_url=feed_url,
+                        cursor=cursor,
+                        ordering=feed.ordering,
+                    )
+                    # Hashed and compressed once here; every cache hit reuses both.
+                    cached = state.cache.keep(
+                        cache_key,
+                        page.body,
+                        is_last=page.is_last,
+                        timeout=settings.last_page_max_age if page.is_last else settings.max_age,
+                        gzip_level=settings.gzip_level,
+                        gzip=sends_gzip,
+                    )
+                    state.metrics.render(name, time.perf_counter() - started, last=page.is_last)
+                    rendered = True
+        if not rendered:
             state.metrics.hit(name)
         max_age = settings.last_page_max_age if cached.is_last else settings.max_age
         response = send_representation(
