@@ -52,6 +52,9 @@ class _Changes:
     children: defaultdict[Mapper[t.Any], set[t.Any]] = field(
         default_factory=lambda: defaultdict(set)
     )
+    #: Parent items moved because an embedded child changed: rows this transaction has not
+    #: written itself, so not locked yet (see :func:`write_items`).
+    bumped: defaultdict[TableSpec, set[t.Any]] = field(default_factory=lambda: defaultdict(set))
     #: Feed tables bulk-inserted into: render every live row still without data.
     sweep: set[TableSpec] = field(default_factory=set)
     #: Objects flushed in the current flush, whose stamps the database just changed.
@@ -141,8 +144,9 @@ def _before_commit(session: Session) -> None:
         changes.sweep.clear()
         for spec, ids in changes.items.items():
             if ids:
-                write_items(_connection(session, spec), spec, ids)
+                write_items(_connection(session, spec), spec, ids, lock=changes.bumped[spec])
         changes.items.clear()
+        changes.bumped.clear()
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -188,14 +192,37 @@ def _do_orm_execute(state: ORMExecuteState) -> t.Any:
     return result
 
 
-def write_items(connection: Connection, spec: TableSpec, ids: t.Iterable[t.Any]) -> int:
+def write_items(
+    connection: Connection,
+    spec: TableSpec,
+    ids: t.Iterable[t.Any],
+    *,
+    lock: t.Iterable[t.Any] | None = None,
+) -> int:
     """Render the live items among ``ids``, store their data and move them to the end.
+
+    :param lock: The ids among ``ids`` that this transaction has not written yet
+        (``None``: all of them). Their rows are locked before they are read, so that the
+        render sees the latest committed version of each item: rendered first and locked
+        by the ``UPDATE`` after, an item another transaction changed meanwhile would get
+        data from before that change, for good.
 
     Returns how many items were written.
     """
     wanted = [id_ for id_ in ids if id_ is not None]
     if not wanted:
         return 0
+    to_lock = sorted(set(wanted if lock is None else lock) & set(wanted))
+    if to_lock and connection.dialect.name != "sqlite":  # SQLite: one writer at a time
+        for start in range(0, len(to_lock), 500):
+            # In id order, so that two transactions locking overlapping items cannot
+            # deadlock on each other.
+            connection.execute(
+                select(spec.id_column)
+                .where(spec.id_column.in_(to_lock[start : start + 500]))
+                .order_by(spec.id_column)
+                .with_for_update()
+            ).all()
     if spec.renderer is None or spec.data_column is None:
         moved = connection.execute(
             update(spec.table)
@@ -291,8 +318,9 @@ def _collect_parents_where(
 ) -> None:
     for embedding in embeddings:
         query = embedding.parent_ids(criterion)
-        parent_ids = _connection(session, embedding.parent).execute(query).scalars()
+        parent_ids = set(_connection(session, embedding.parent).execute(query).scalars())
         changes.items[embedding.parent].update(parent_ids)
+        changes.bumped[embedding.parent].update(parent_ids)
 
 
 def _bulk_criterion(state: ORMExecuteState, mapper: Mapper[t.Any]) -> ColumnElement[bool] | None:

@@ -10,6 +10,7 @@ transaction, no watermark) loses items, which shows the hazard is real.
 from __future__ import annotations
 
 import json
+import threading
 import time
 import typing as t
 from urllib.parse import urlsplit
@@ -20,6 +21,7 @@ from sqlalchemy import Boolean
 from sqlalchemy import create_engine
 from sqlalchemy import select
 from sqlalchemy import String
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
@@ -182,3 +184,58 @@ def test_naive_wall_clock_feed_loses_items(pg_url: str) -> None:
     finally:
         NaiveBase.metadata.drop_all(engine)
         engine.dispose()
+
+
+def test_a_parent_edit_racing_an_item_edit_leaves_neither_change_out(
+    pg_engine: Engine, models: Models, rpde: RPDE
+) -> None:
+    """An item edited in one transaction while another renames a place it embeds: the
+    second re-renders the item, and must do so after the first commits, not before."""
+    models.Base.metadata.drop_all(pg_engine)
+    models.Base.metadata.create_all(pg_engine)
+    try:
+        with Session(pg_engine) as session:
+            series = models.Series(name="Swim", place=models.Place(name="Pool"))
+            session.add(series)
+            session.commit()
+            series_id, place_id = series.id, series.place_id
+        item_edit = Session(pg_engine)
+        edited = item_edit.get(models.Series, series_id)
+        assert edited is not None
+        edited.name = "Swim club"
+        item_edit.flush()  # the item's row is now locked until this transaction ends
+
+        def rename_place() -> None:
+            with Session(pg_engine) as session:
+                place = session.get(models.Place, place_id)
+                assert place is not None
+                place.name = "Lido"
+                session.commit()
+
+        renamer = threading.Thread(target=rename_place)
+        renamer.start()
+        with pg_engine.connect() as watcher:  # until the rename waits for the item's lock
+            deadline = time.monotonic() + 10
+            while (
+                time.monotonic() < deadline
+                and not watcher.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity"
+                        " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                    )
+                ).scalar()
+            ):
+                time.sleep(0.02)
+        item_edit.commit()
+        item_edit.close()
+        renamer.join(timeout=30)
+        assert not renamer.is_alive()
+        with Session(pg_engine) as session:
+            stored = session.scalar(
+                select(models.Series.rpde_data).where(models.Series.id == series_id)
+            )
+        data = json.loads(stored or "{}")
+        assert data["name"] == "Swim club", "the item's own edit survived the re-render"
+        assert data["place"] == {"name": "Lido"}
+    finally:
+        models.Base.metadata.drop_all(pg_engine)
