@@ -186,27 +186,50 @@ def test_naive_wall_clock_feed_loses_items(pg_url: str) -> None:
         engine.dispose()
 
 
+#: Transactions waiting for a row lock, per database.
+_LOCK_WAITS = {
+    "postgresql": "SELECT count(*) FROM pg_stat_activity"
+    " WHERE wait_event_type = 'Lock' AND datname = current_database()",
+    # The rename's statement that needs the item's row: locking it, or (unlocked) writing it.
+    "mysql": "SELECT count(*) FROM information_schema.processlist WHERE db = DATABASE()"
+    " AND (info LIKE '%FOR UPDATE%' OR info LIKE 'UPDATE series%')",
+}
+
+
+@pytest.mark.parametrize(
+    "database",
+    [
+        pytest.param("postgresql", marks=pytest.mark.postgresql),
+        pytest.param("mariadb", marks=pytest.mark.mysql),
+    ],
+)
 def test_a_parent_edit_racing_an_item_edit_leaves_neither_change_out(
-    pg_engine: Engine, models: Models, rpde: RPDE
+    request: pytest.FixtureRequest, models: Models, rpde: RPDE, database: str
 ) -> None:
     """An item edited in one transaction while another renames a place it embeds: the
     second re-renders the item, and must do so after the first commits, not before."""
-    models.Base.metadata.drop_all(pg_engine)
-    models.Base.metadata.create_all(pg_engine)
+    if database == "postgresql":
+        engine = create_engine(request.getfixturevalue("pg_url"))
+    else:
+        engine = create_engine(
+            request.getfixturevalue("mysql_url"), isolation_level="READ COMMITTED"
+        )
+    models.Base.metadata.drop_all(engine)
+    models.Base.metadata.create_all(engine)
     try:
-        with Session(pg_engine) as session:
+        with Session(engine) as session:
             series = models.Series(name="Swim", place=models.Place(name="Pool"))
             session.add(series)
             session.commit()
             series_id, place_id = series.id, series.place_id
-        item_edit = Session(pg_engine)
+        item_edit = Session(engine)
         edited = item_edit.get(models.Series, series_id)
         assert edited is not None
         edited.name = "Swim club"
         item_edit.flush()  # the item's row is now locked until this transaction ends
 
         def rename_place() -> None:
-            with Session(pg_engine) as session:
+            with Session(engine) as session:
                 place = session.get(models.Place, place_id)
                 assert place is not None
                 place.name = "Lido"
@@ -214,23 +237,17 @@ def test_a_parent_edit_racing_an_item_edit_leaves_neither_change_out(
 
         renamer = threading.Thread(target=rename_place)
         renamer.start()
-        with pg_engine.connect() as watcher:  # until the rename waits for the item's lock
+        lock_waits = text(_LOCK_WAITS[engine.dialect.name])
+        with engine.connect() as watcher:  # until the rename waits for the item's lock
             deadline = time.monotonic() + 10
-            while (
-                time.monotonic() < deadline
-                and not watcher.execute(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity"
-                        " WHERE wait_event_type = 'Lock' AND datname = current_database()"
-                    )
-                ).scalar()
-            ):
+            while time.monotonic() < deadline and not watcher.execute(lock_waits).scalar():
                 time.sleep(0.02)
+            assert renamer.is_alive(), "the rename waits for the item's lock"
         item_edit.commit()
         item_edit.close()
         renamer.join(timeout=30)
         assert not renamer.is_alive()
-        with Session(pg_engine) as session:
+        with Session(engine) as session:
             stored = session.scalar(
                 select(models.Series.rpde_data).where(models.Series.id == series_id)
             )
@@ -238,4 +255,5 @@ def test_a_parent_edit_racing_an_item_edit_leaves_neither_change_out(
         assert data["name"] == "Swim club", "the item's own edit survived the re-render"
         assert data["place"] == {"name": "Lido"}
     finally:
-        models.Base.metadata.drop_all(pg_engine)
+        models.Base.metadata.drop_all(engine)
+        engine.dispose()
