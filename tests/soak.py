@@ -66,6 +66,9 @@ class Writers:
     rollback_share: float = 0.1
     #: Called with (session, obj) to stamp a row; None leaves stamping to the database.
     stamp: Callable[[Session, t.Any], None] | None = None
+    #: A model the items embed (``model.place``): its rows are renamed now and then, which
+    #: moves and re-renders every item holding them, racing the edits of those items.
+    places: type[t.Any] | None = None
     operations: Counter[str] = field(default_factory=Counter)
     _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -98,10 +101,19 @@ class Writers:
     def _transaction(self, session: Session, rng: random.Random) -> None:
         model = self.model
         ids = [row[0] for row in session.query(model.id).filter(model.deleted.is_(None)).all()]
+        place_ids = [row[0] for row in session.query(self.places.id)] if self.places else []
         for _ in range(rng.randint(1, 3)):
             action = rng.random()
+            if place_ids and action < 0.1:
+                place = session.get(self.places, rng.choice(place_ids))
+                place.name = f"place {rng.random():.6f}"
+                session.flush()
+                self._count("place rename")
+                continue
             if action < 0.45 or len(ids) < 5:
                 obj = model(name=f"new {rng.random():.6f}")
+                if place_ids:
+                    obj.place_id = rng.choice(place_ids)
                 session.add(obj)
                 name = "insert"
             elif action < 0.85:
