@@ -38,6 +38,20 @@ FULL_CONFIG: dict[str, t.Any] = {
     "RPDE_OPEN_BOOKING_API_TERMS_OF_SERVICE_URL": "https://harbour-sports.example.org/api-terms",
 }
 
+
+def organisation_settings(name: str) -> dict[str, t.Any]:
+    """The dataset-site settings a provider reads from organisation ``name``'s row."""
+    slug = name.lower().replace(" ", "-")
+    return {
+        "RPDE_PUBLISHER_NAME": name,
+        "RPDE_PUBLISHER_LEGAL_NAME": name + " CIC",
+        "RPDE_PUBLISHER_URL": f"https://{slug}.example.org/",
+        "RPDE_PUBLISHER_LOGO": f"https://{slug}.example.org/logo.png",
+        "RPDE_PUBLISHER_EMAIL": f"hello@{slug}.example.org",
+        "RPDE_DATE_PUBLISHED": "2025-09-15",
+    }
+
+
 #: Text that would run script, add an image or break out of an attribute or the JSON-LD
 #: script element if any of it reached the page unescaped.
 HOSTILE = (

@@ -19,6 +19,7 @@ from rpde_publisher import RPDE
 
 from .dataset_apps import BASE
 from .dataset_apps import HOSTILE
+from .dataset_apps import organisation_settings
 from .dataset_apps import site_app
 from .extract import DCAT
 from .extract import DCTERMS
@@ -66,15 +67,7 @@ class OrganisationSites:
         organisation = self.session().get(self.models.Organisation, int(key[4:]))
         if organisation is None or not organisation.publishes_open_data:
             return None
-        slug = organisation.name.lower().replace(" ", "-")
-        return {
-            "RPDE_PUBLISHER_NAME": organisation.name,
-            "RPDE_PUBLISHER_LEGAL_NAME": organisation.name + " CIC",
-            "RPDE_PUBLISHER_URL": f"https://{slug}.example.org/",
-            "RPDE_PUBLISHER_LOGO": f"https://{slug}.example.org/logo.png",
-            "RPDE_PUBLISHER_EMAIL": f"hello@{slug}.example.org",
-            "RPDE_DATE_PUBLISHED": "2025-09-15",
-        }
+        return organisation_settings(organisation.name)
 
 
 @pytest.fixture

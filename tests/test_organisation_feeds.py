@@ -22,6 +22,7 @@ from rpde_publisher import RPDE
 from rpde_publisher.errors import OrganisationMoveError
 from rpde_publisher.ownership import KEY_PARAMETER
 
+from .dataset_apps import organisation_settings
 from .live import serve
 from .models import make_app
 from .models import Models
@@ -57,15 +58,7 @@ class OrganisationSites:
         organisation = self._row(key)
         if organisation is None or not organisation.publishes_open_data:
             return None
-        slug = organisation.name.lower().replace(" ", "-")
-        return {
-            "RPDE_PUBLISHER_NAME": organisation.name,
-            "RPDE_PUBLISHER_LEGAL_NAME": organisation.name + " CIC",
-            "RPDE_PUBLISHER_URL": f"https://{slug}.example.org/",
-            "RPDE_PUBLISHER_LOGO": f"https://{slug}.example.org/logo.png",
-            "RPDE_PUBLISHER_EMAIL": f"hello@{slug}.example.org",
-            "RPDE_DATE_PUBLISHED": "2025-09-15",
-        }
+        return organisation_settings(organisation.name)
 
     def has_feeds(self, key: str) -> bool:
         return self._row(key) is not None
