@@ -5,12 +5,16 @@ from __future__ import annotations
 import typing as t
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
+from sqlalchemy import bindparam
 from sqlalchemy import inspect
 from sqlalchemy import Select
 from sqlalchemy import select
 from sqlalchemy import true
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import ONETOMANY
 from sqlalchemy.orm import RelationshipProperty
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.interfaces import ORMOption
@@ -22,6 +26,8 @@ from .tables import TableSpec
 #: A relationship path as users write it: ``"place"``, ``"series.organisation"``, or
 #: the relationship attributes themselves.
 EmbedPath = str | t.Any | Sequence[t.Any]
+#: The bound parameter of :attr:`Embedding.embedded_rows`.
+PARENT_IDS = "rpde_parent_ids"
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,6 +51,43 @@ class Embedding:
                 attribute.any(criterion) if relationship.uselist else attribute.has(criterion)
             )
         return select(self.parent.id_column).where(criterion, self.parent.deleted_column.is_(None))
+
+    @property
+    def links_live_in_children(self) -> bool:
+        """Whether every step's link is a column of the row it leads to (one-to-many).
+
+        Linking an item to a child then means writing the child (or a row on the way),
+        which locks it: its editor waits, and finds the item once it is committed.
+        """
+        return all(
+            relationship.direction is ONETOMANY and relationship.secondary is None
+            for relationship in self.path
+        )
+
+    @cached_property
+    def embedded_rows(self) -> Select[t.Any]:
+        """The children that the parent ids bound to ``rpde_parent_ids`` reach, locked
+        ``FOR SHARE``.
+
+        Rendering an item locks the rows it embeds, so that a transaction editing one of
+        them either waits for the render or is waited for. Otherwise an item linked to a
+        child in the rendering transaction, which the child's editor cannot see yet, would
+        keep the child's old values. Built once: a write renders one item.
+        """
+        parent_id = _primary_key_attribute(self.parent_model)
+        targets = [aliased(relationship.mapper.class_) for relationship in self.path]
+        child_id = _primary_key_attribute(targets[-1])
+        statement = select(child_id).select_from(self.parent_model)
+        source: t.Any = self.parent_model
+        for relationship, target in zip(self.path, targets, strict=True):
+            statement = statement.join(getattr(source, relationship.key).of_type(target))
+            source = target
+        # In child id order, so that two renders wait for writers in the same order.
+        return (
+            statement.where(parent_id.in_(bindparam(PARENT_IDS, expanding=True)))
+            .order_by(child_id)
+            .with_for_update(read=True, of=targets[-1])
+        )
 
     def loader_option(self) -> ORMOption:
         """Eager loading of the path, so that rendering a batch is not N+1 queries.
@@ -87,6 +130,11 @@ def register(embedding: Embedding) -> None:
 def embedded_in(table: t.Any) -> list[Embedding]:
     """The embeddings whose last step is ``table``."""
     return t.cast(list[Embedding], table.info.get("rpde_embedded_in", []))
+
+
+def _primary_key_attribute(entity: t.Any) -> t.Any:
+    mapper = inspect(entity).mapper
+    return getattr(entity, mapper.get_property_by_column(mapper.primary_key[0]).key)
 
 
 def _relationships(model: type[t.Any], path: EmbedPath) -> tuple[RelationshipProperty[t.Any], ...]:

@@ -103,9 +103,12 @@ class Feed:
         for item in embeddings:
             embedding.register(item)
         options = tuple(item.loader_option() for item in embeddings)
-        self.renderer.load_options = options
+        renderers = {self.renderer}
         if self.spec.renderer is not None and self.spec.renderer.schema is self.schema:
-            self.spec.renderer.load_options = options
+            renderers.add(self.spec.renderer)
+        for renderer in renderers:
+            renderer.load_options = options
+            renderer.embeddings = tuple(embeddings)
 
 
 def build_feed(

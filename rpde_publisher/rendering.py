@@ -18,6 +18,9 @@ from sqlalchemy.orm.interfaces import ORMOption
 
 from .errors import ConfigurationError
 
+if t.TYPE_CHECKING:
+    from .embedding import Embedding
+
 #: How many items are loaded and rendered per query.
 BATCH_SIZE = 500
 _IDS = "rpde_ids"
@@ -43,6 +46,8 @@ class Renderer:
         self.schema = schema
         self.feed_name = feed_name
         self.load_options = tuple(load_options)
+        #: The related rows the data embeds (set by the feed once mappers are configured).
+        self.embeddings: tuple[Embedding, ...] = ()
         self._query: tuple[tuple[ORMOption, ...], Select[t.Any], str] | None = None
 
     def render(self, connection: Connection, ids: Iterable[t.Any]) -> dict[t.Any, str]:

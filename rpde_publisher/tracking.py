@@ -9,10 +9,12 @@ render each changed item's ``data`` once, just before the transaction commits.
 from __future__ import annotations
 
 import typing as t
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass
 from dataclasses import field
 from weakref import WeakKeyDictionary
+from weakref import WeakSet
 
 from sqlalchemy import bindparam
 from sqlalchemy import event
@@ -21,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy import Update
 from sqlalchemy import update
 from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm import Mapper
 from sqlalchemy.orm import ORMExecuteState
@@ -33,6 +36,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from .columns import utcnow
 from .embedding import embedded_in
 from .embedding import Embedding
+from .embedding import PARENT_IDS
+from .rendering import BATCH_SIZE
 from .tables import spec_for
 from .tables import TableSpec
 from .tables import TOUCH
@@ -40,6 +45,8 @@ from .tables import TOUCH
 _STATE_KEY = "_rpde_changes"
 #: Each feed table's statement storing rendered data, built once (a write stores one item).
 _data_updates: WeakKeyDictionary[TableSpec, Update] = WeakKeyDictionary()
+#: MySQL engines whose isolation level was checked (see :func:`_warn_of_snapshot_reads`).
+_isolation_checked: WeakSet[Engine] = WeakSet()
 
 
 @dataclass
@@ -55,6 +62,8 @@ class _Changes:
     #: Parent items moved because an embedded child changed: rows this transaction has not
     #: written itself, so not locked yet (see :func:`write_items`).
     bumped: defaultdict[TableSpec, set[t.Any]] = field(default_factory=lambda: defaultdict(set))
+    #: Parent items locked before their child was written (see :func:`_before_flush`).
+    locked: defaultdict[TableSpec, set[t.Any]] = field(default_factory=lambda: defaultdict(set))
     #: Feed tables bulk-inserted into: render every live row still without data.
     sweep: set[TableSpec] = field(default_factory=set)
     #: Objects flushed in the current flush, whose stamps the database just changed.
@@ -92,8 +101,10 @@ def _before_flush(session: Session, flush_context: UOWTransaction, instances: t.
             mapper = _mapper_of(obj)
             if embedded_in(mapper.local_table) and inspect(obj).persistent:
                 before[mapper].add(_identity(obj, mapper))
+        # Locked now, before the children: a render locks its item, then the children it
+        # embeds (write_items), and both orders alike cannot deadlock.
         for mapper, ids in before.items():
-            _collect_parents(session, changes, mapper, ids)
+            _collect_parents(session, changes, mapper, ids, lock=True)
 
 
 @event.listens_for(Session, "after_flush")
@@ -142,11 +153,24 @@ def _before_commit(session: Session) -> None:
                 unrendered = unrendered.where(spec.data_column.is_(None))
             changes.items[spec].update(connection.execute(unrendered).scalars())
         changes.sweep.clear()
-        for spec, ids in changes.items.items():
-            if ids:
-                write_items(_connection(session, spec), spec, ids, lock=changes.bumped[spec])
+        # Every render (which may wait for locks) first, every store last: the stores
+        # stamp the items, and on MySQL a stamp must be close to the commit (see
+        # RPDE_SETTLE_SECONDS), not as old as the longest lock wait.
+        renders = [
+            render_items(
+                _connection(session, spec),
+                spec,
+                ids,
+                lock=changes.bumped[spec] - changes.locked[spec],
+            )
+            for spec, ids in changes.items.items()
+            if ids
+        ]
+        for render in renders:
+            render.store()
         changes.items.clear()
         changes.bumped.clear()
+        changes.locked.clear()
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -176,7 +200,7 @@ def _do_orm_execute(state: ORMExecuteState) -> t.Any:
             tombstone = tombstone.where(criterion)
         return state.session.execute(tombstone, execution_options=state.local_execution_options)
     if embeddings and (state.is_update or state.is_delete):
-        _collect_parents_where(state.session, changes, embeddings, criterion)
+        _collect_parents_where(state.session, changes, embeddings, criterion, lock=True)
     if spec is not None and state.is_update:
         ids = select(spec.id_column)
         if criterion is not None:
@@ -201,40 +225,87 @@ def write_items(
 ) -> int:
     """Render the live items among ``ids``, store their data and move them to the end.
 
+    See :func:`render_items` for ``lock``. Returns how many items were written.
+    """
+    return render_items(connection, spec, ids, lock=lock).store()
+
+
+@dataclass
+class RenderedItems:
+    """Items of one feed table rendered in a transaction, ready to be stored."""
+
+    connection: Connection
+    spec: TableSpec
+    ids: list[t.Any]
+    #: The data of each live item, by id (``None``: the table stores no data).
+    data: dict[t.Any, str] | None
+
+    def store(self) -> int:
+        """Store the data and move the items to the end; returns how many live items."""
+        spec, connection = self.spec, self.connection
+        if not self.ids:
+            return 0
+        if self.data is None:
+            moved = connection.execute(
+                update(spec.table)
+                .where(spec.id_column.in_(self.ids), spec.deleted_column.is_(None))
+                .values({spec.modified_column.name: TOUCH})
+            )
+            return int(moved.rowcount or 0)
+        if self.data:
+            connection.execute(
+                _data_update(spec),
+                [{"_rpde_id": id_, "_rpde_data": data} for id_, data in self.data.items()],
+            )
+        tombstones = [id_ for id_ in self.ids if id_ not in self.data]
+        if tombstones and connection.dialect.name == "mysql":
+            # Clock stamps: stamp the tombstones again now, as the data update stamps the
+            # live items, so that a commit that waited for locks is not older than the lag.
+            connection.execute(
+                update(spec.table)
+                .where(spec.id_column.in_(tombstones), spec.deleted_column.isnot(None))
+                .values({spec.modified_column.name: TOUCH})
+            )
+        return len(self.data)
+
+
+def render_items(
+    connection: Connection,
+    spec: TableSpec,
+    ids: t.Iterable[t.Any],
+    *,
+    lock: t.Iterable[t.Any] | None = None,
+) -> RenderedItems:
+    """Lock and render the live items among ``ids``; :meth:`RenderedItems.store` stores them.
+
     :param lock: The ids among ``ids`` that this transaction has not written yet
         (``None``: all of them). Their rows are locked before they are read, so that the
         render sees the latest committed version of each item: rendered first and locked
         by the ``UPDATE`` after, an item another transaction changed meanwhile would get
         data from before that change, for good.
 
-    Returns how many items were written.
+    The rows the items embed are then locked ``FOR SHARE`` (see
+    :attr:`~rpde_publisher.embedding.Embedding.embedded_rows`). SQLite takes no locks:
+    it lets one transaction write at a time.
     """
     wanted = [id_ for id_ in ids if id_ is not None]
-    if not wanted:
-        return 0
-    to_lock = sorted(set(wanted if lock is None else lock) & set(wanted))
-    if to_lock and connection.dialect.name != "sqlite":  # SQLite: one writer at a time
-        for start in range(0, len(to_lock), 500):
-            # In id order, so that two transactions locking overlapping items cannot
-            # deadlock on each other.
-            connection.execute(
-                select(spec.id_column)
-                .where(spec.id_column.in_(to_lock[start : start + 500]))
-                .order_by(spec.id_column)
-                .with_for_update()
-            ).all()
+    locking = bool(wanted) and connection.dialect.name != "sqlite"
+    if locking:
+        _lock_items(connection, spec, set(wanted if lock is None else lock) & set(wanted))
     if spec.renderer is None or spec.data_column is None:
-        moved = connection.execute(
-            update(spec.table)
-            .where(spec.id_column.in_(wanted), spec.deleted_column.is_(None))
-            .values({spec.modified_column.name: TOUCH})
-        )
-        return int(moved.rowcount or 0)
-    rendered = spec.renderer.render(connection, wanted)
-    if not rendered:
-        return 0
+        return RenderedItems(connection, spec, wanted, None)
+    if locking and spec.renderer.embeddings:
+        _warn_of_snapshot_reads(connection)
+        _lock_embedded_rows(connection, spec.renderer.embeddings, wanted)
+    data = spec.renderer.render(connection, wanted) if wanted else {}
+    return RenderedItems(connection, spec, wanted, data)
+
+
+def _data_update(spec: TableSpec) -> Update:
+    """The statement storing one item's data, built once per table (a write stores one)."""
     statement = _data_updates.get(spec)
     if statement is None:
+        assert spec.data_column is not None
         statement = _data_updates[spec] = (
             update(spec.table)
             .where(spec.id_column == bindparam("_rpde_id"))
@@ -242,10 +313,49 @@ def write_items(
                 {spec.data_column.name: bindparam("_rpde_data"), spec.modified_column.name: TOUCH}
             )
         )
-    connection.execute(
-        statement, [{"_rpde_id": id_, "_rpde_data": data} for id_, data in rendered.items()]
-    )
-    return len(rendered)
+    return statement
+
+
+def _lock_items(connection: Connection, spec: TableSpec, ids: t.Iterable[t.Any]) -> None:
+    """Lock the rows of ``ids`` ``FOR UPDATE``, in id order (two transactions locking
+    overlapping items then cannot deadlock on each other)."""
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), BATCH_SIZE):
+        connection.execute(
+            select(spec.id_column)
+            .where(spec.id_column.in_(ordered[start : start + BATCH_SIZE]))
+            .order_by(spec.id_column)
+            .with_for_update()
+        ).all()
+
+
+def _lock_embedded_rows(
+    connection: Connection, embeddings: t.Iterable[Embedding], ids: list[t.Any]
+) -> None:
+    for embedding in embeddings:
+        if embedding.links_live_in_children:
+            continue  # linking to such a child writes (and so locks) the child
+        for start in range(0, len(ids), BATCH_SIZE):
+            connection.execute(
+                embedding.embedded_rows, {PARENT_IDS: ids[start : start + BATCH_SIZE]}
+            ).all()
+
+
+def _warn_of_snapshot_reads(connection: Connection) -> None:
+    """Warn, once per engine, that MySQL's default isolation renders stale embedded rows."""
+    engine = connection.engine
+    if connection.dialect.name != "mysql" or engine in _isolation_checked:
+        return
+    _isolation_checked.add(engine)
+    if connection.get_isolation_level() == "REPEATABLE READ":
+        warnings.warn(
+            "Feeds with embedded rows on MySQL/MariaDB need the READ COMMITTED isolation"
+            " level: under REPEATABLE READ an item is rendered from its transaction's"
+            " snapshot and can keep an embedded row's old values. Create the engine with"
+            ' isolation_level="READ COMMITTED" (SQLALCHEMY_ENGINE_OPTIONS with'
+            " Flask-SQLAlchemy).",
+            stacklevel=2,
+        )
 
 
 def _keep_deleted_as_tombstones(session: Session) -> None:
@@ -299,14 +409,20 @@ def _revive(session: Session, mapper: Mapper[t.Any], spec: TableSpec, obj: t.Any
 
 
 def _collect_parents(
-    session: Session, changes: _Changes, mapper: Mapper[t.Any], ids: set[t.Any]
+    session: Session,
+    changes: _Changes,
+    mapper: Mapper[t.Any],
+    ids: set[t.Any],
+    *,
+    lock: bool = False,
 ) -> None:
     if ids:
         child_id = mapper.primary_key[0]
-        for start in range(0, len(ids), 500):
-            batch = list(ids)[start : start + 500]
+        ordered = list(ids)
+        for start in range(0, len(ordered), BATCH_SIZE):
+            batch = ordered[start : start + BATCH_SIZE]
             _collect_parents_where(
-                session, changes, embedded_in(mapper.local_table), child_id.in_(batch)
+                session, changes, embedded_in(mapper.local_table), child_id.in_(batch), lock=lock
             )
 
 
@@ -315,12 +431,20 @@ def _collect_parents_where(
     changes: _Changes,
     embeddings: list[Embedding],
     criterion: ColumnElement[bool] | None,
+    *,
+    lock: bool = False,
 ) -> None:
+    """Find the parents of the matching children; ``lock``: lock them now, before the
+    children are written."""
     for embedding in embeddings:
-        query = embedding.parent_ids(criterion)
-        parent_ids = set(_connection(session, embedding.parent).execute(query).scalars())
+        connection = _connection(session, embedding.parent)
+        parent_ids = set(connection.execute(embedding.parent_ids(criterion)).scalars())
         changes.items[embedding.parent].update(parent_ids)
         changes.bumped[embedding.parent].update(parent_ids)
+        if lock and connection.dialect.name != "sqlite":
+            unlocked = parent_ids - changes.locked[embedding.parent]
+            _lock_items(connection, embedding.parent, unlocked)
+            changes.locked[embedding.parent].update(unlocked)
 
 
 def _bulk_criterion(state: ORMExecuteState, mapper: Mapper[t.Any]) -> ColumnElement[bool] | None:

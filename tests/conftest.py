@@ -94,7 +94,7 @@ def db_engine(request: pytest.FixtureRequest, tmp_path: Path) -> t.Iterator[Engi
     elif request.param == "postgresql":
         engine = create_engine(request.getfixturevalue("pg_url"))
     else:
-        engine = create_engine(request.getfixturevalue("mysql_url"))
+        engine = servers.mysql_engine(request.getfixturevalue("mysql_url"))
     yield engine
     engine.dispose()
 
@@ -155,9 +155,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
         params = getattr(getattr(item, "callspec", None), "params", {})
-        if params.get("db_engine") == "postgresql" or names & {"pg_url", "pg_engine", "pg_server"}:
+        # db_engine and the like take these names as params
+        databases = {value for value in params.values() if isinstance(value, str)}
+        if "postgresql" in databases or names & {"pg_url", "pg_engine", "pg_server"}:
             item.add_marker(pytest.mark.postgresql)
-        if params.get("db_engine") == "mysql" or "mysql_url" in names:
+        if "mysql" in databases or "mysql_url" in names:
             item.add_marker(pytest.mark.mysql)
         if "redis_url" in names:
             item.add_marker(pytest.mark.redis)

@@ -17,6 +17,10 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 POSTGRESQL_URL = os.environ.get(
     "RPDE_TEST_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -249,6 +253,14 @@ def mysql_server() -> DatabaseServer:
     if _answers(MYSQL_URL):
         return DatabaseServer(MYSQL_URL)
     raise Unavailable(f"no MySQL/MariaDB answers at {MYSQL_URL} (set RPDE_TEST_MYSQL_URL)")
+
+
+def mysql_engine(url: str) -> Engine:
+    """An engine on MariaDB/MySQL with the isolation level the docs ask for
+    (docs/change-tracking.md: REPEATABLE READ renders embedded rows from a snapshot)."""
+    from sqlalchemy import create_engine
+
+    return create_engine(url, isolation_level="READ COMMITTED")
 
 
 def redis_url() -> str:

@@ -10,7 +10,6 @@ transaction, no watermark) loses items, which shows the hazard is real.
 from __future__ import annotations
 
 import json
-import threading
 import time
 import typing as t
 from urllib.parse import urlsplit
@@ -21,7 +20,6 @@ from sqlalchemy import Boolean
 from sqlalchemy import create_engine
 from sqlalchemy import select
 from sqlalchemy import String
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
@@ -33,6 +31,7 @@ from rpde_publisher.tables import spec_for
 
 from .models import make_app
 from .models import Models
+from .servers import mysql_engine
 from .soak import compare
 from .soak import Consumer
 from .soak import soak_seconds
@@ -119,29 +118,22 @@ def test_sqlite_soak_loses_nothing(sqlite_engine: Engine, models: Models, rpde: 
     assert report.lost == 0, report.summary()
 
 
-def test_sqlite_soak_with_embedded_places_keeps_no_stale_data(
-    sqlite_engine: Engine, models: Models, rpde: RPDE
-) -> None:
-    report = run_soak(
-        sqlite_engine, models, rpde, "sqlite-embedded", soak_seconds(15), 0, embedded=True
-    )
-    assert report.operations["place rename"] > 0
-    assert report.lost == 0, report.summary()
-
-
-@pytest.mark.xfail(
-    reason="Known race (CHANGES.md, docs/change-tracking.md): an item inserted or moved to a"
-    " place while another transaction renames that place renders the old name, and the"
-    " rename's transaction cannot see the item to move it. Fix: lock embedded rows while"
-    " rendering (in an order that cannot deadlock).",
-    strict=False,
+@pytest.mark.parametrize(
+    ("db_engine", "seconds", "settle"),
+    [("sqlite", 15, 0), ("postgresql", 30, 0), ("mysql", 15, 1.0)],
+    indirect=["db_engine"],
 )
-def test_postgresql_soak_with_embedded_places_keeps_no_stale_data(
-    pg_engine: Engine, models: Models, rpde: RPDE
+def test_soak_with_embedded_places_keeps_no_stale_data(
+    db_engine: Engine, models: Models, rpde: RPDE, seconds: float, settle: float
 ) -> None:
-    report = run_soak(
-        pg_engine, models, rpde, "postgresql-embedded", soak_seconds(30), 0, embedded=True
-    )
+    """Places renamed among the item edits: every item ends with its place's last name."""
+    name = f"{db_engine.dialect.name}-embedded"
+    try:
+        report = run_soak(
+            db_engine, models, rpde, name, soak_seconds(seconds), settle, embedded=True
+        )
+    finally:
+        models.Base.metadata.drop_all(db_engine)
     assert report.operations["place rename"] > 0
     assert report.lost == 0, report.summary()
 
@@ -150,7 +142,7 @@ def test_mariadb_soak_with_short_transactions_loses_nothing(
     mysql_url: str, models: Models, rpde: RPDE
 ) -> None:
     # Transactions (at most 0.3 s) stay well inside the settle lag: as safe as the lag.
-    engine = create_engine(mysql_url)
+    engine = mysql_engine(mysql_url)
     try:
         report = run_soak(engine, models, rpde, "mariadb", soak_seconds(15), settle=1.0)
     finally:
@@ -231,58 +223,4 @@ def test_naive_wall_clock_feed_loses_items(pg_url: str) -> None:
         assert report.lost > 0, "the naive feed should lose items: " + report.summary()
     finally:
         NaiveBase.metadata.drop_all(engine)
-        engine.dispose()
-
-
-def test_a_parent_edit_racing_an_item_edit_leaves_neither_change_out(
-    pg_url: str, models: Models, rpde: RPDE
-) -> None:
-    """An item edited in one transaction while another renames a place it embeds: the
-    second re-renders the item, and must do so after the first commits, not before."""
-    engine = create_engine(pg_url)
-    models.Base.metadata.drop_all(engine)
-    models.Base.metadata.create_all(engine)
-    try:
-        with Session(engine) as session:
-            series = models.Series(name="Swim", place=models.Place(name="Pool"))
-            session.add(series)
-            session.commit()
-            series_id, place_id = series.id, series.place_id
-        item_edit = Session(engine)
-        edited = item_edit.get(models.Series, series_id)
-        assert edited is not None
-        edited.name = "Swim club"
-        item_edit.flush()  # the item's row is now locked until this transaction ends
-
-        def rename_place() -> None:
-            with Session(engine) as session:
-                place = session.get(models.Place, place_id)
-                assert place is not None
-                place.name = "Lido"
-                session.commit()
-
-        renamer = threading.Thread(target=rename_place)
-        renamer.start()
-        lock_waits = text(
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE wait_event_type = 'Lock' AND datname = current_database()"
-        )
-        with engine.connect() as watcher:  # until the rename waits for the item's lock
-            deadline = time.monotonic() + 10
-            while not watcher.execute(lock_waits).scalar():
-                assert time.monotonic() < deadline, "the rename never waited for the item"
-                time.sleep(0.02)
-        item_edit.commit()
-        item_edit.close()
-        renamer.join(timeout=30)
-        assert not renamer.is_alive()
-        with Session(engine) as session:
-            stored = session.scalar(
-                select(models.Series.rpde_data).where(models.Series.id == series_id)
-            )
-        data = json.loads(stored or "{}")
-        assert data["name"] == "Swim club", "the item's own edit survived the re-render"
-        assert data["place"] == {"name": "Lido"}
-    finally:
-        models.Base.metadata.drop_all(engine)
         engine.dispose()

@@ -143,7 +143,7 @@ def test_statement_timeout_on_sqlite_and_mariadb(
     if database == "sqlite":
         engine = create_engine(f"sqlite:///{tmp_path / 'slow.db'}")
     else:
-        engine = create_engine(request.getfixturevalue("mysql_url"))
+        engine = servers.mysql_engine(request.getfixturevalue("mysql_url"))
         request.node.add_marker(pytest.mark.mysql)
     models.Base.metadata.drop_all(engine)
     models.Base.metadata.create_all(engine)

@@ -1,0 +1,194 @@
+"""Embedded rows changed while items that embed them are written, on real databases.
+
+Each test holds one transaction at the step where the race would do harm, runs the
+other in a thread, and checks that the stored data ends up with both changes: an item's
+data must never keep a place's old name once both transactions have committed.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import typing as t
+from collections.abc import Callable
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy import event
+from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from rpde_publisher import RPDE
+
+from .models import Models
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(params=["postgresql", "mysql"])
+def race_engine(request: pytest.FixtureRequest, models: Models, rpde: RPDE) -> Iterator[Engine]:
+    url = request.getfixturevalue("pg_url" if request.param == "postgresql" else "mysql_url")
+    engine = create_engine(url, isolation_level="READ COMMITTED")
+    models.Base.metadata.drop_all(engine)
+    models.Base.metadata.create_all(engine)
+    yield engine
+    models.Base.metadata.drop_all(engine)
+    engine.dispose()
+
+
+def waits_for_a_lock(engine: Engine, done: Callable[[], bool], seconds: float = 5) -> bool:
+    """Whether some session waits for a row lock before ``done()`` or the time is up."""
+    if engine.dialect.name == "postgresql":
+        lock_waits = text(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        )
+    else:  # MariaDB: a statement of another connection that has been running for a while
+        lock_waits = text(
+            "SELECT count(*) FROM information_schema.processlist WHERE command = 'Query'"
+            " AND id <> connection_id() AND db = database() AND time_ms > 300"
+        )
+    with engine.connect() as watcher:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not done():
+            if watcher.execute(lock_waits).scalar():
+                return True
+            time.sleep(0.02)
+    return False
+
+
+def in_thread(work: Callable[[], None]) -> threading.Thread:
+    thread = threading.Thread(target=work)
+    thread.start()
+    return thread
+
+
+def rename(engine: Engine, models: Models, place_id: int, name: str) -> Callable[[], None]:
+    def work() -> None:
+        with Session(engine) as session:
+            place = session.get(models.Place, place_id)
+            assert place is not None
+            place.name = name
+            session.commit()
+
+    return work
+
+
+def new_place(engine: Engine, models: Models, name: str = "Pool") -> int:
+    with Session(engine) as session:
+        place = models.Place(name=name)
+        session.add(place)
+        session.commit()
+        return t.cast(int, place.id)
+
+
+def stored_data(engine: Engine, models: Models, series_id: int) -> dict[str, t.Any]:
+    with Session(engine) as session:
+        stored = session.scalar(
+            select(models.Series.rpde_data).where(models.Series.id == series_id)
+        )
+    return t.cast(dict[str, t.Any], json.loads(stored or "{}"))
+
+
+def test_a_parent_edit_racing_an_item_edit_leaves_neither_change_out(
+    race_engine: Engine, models: Models
+) -> None:
+    """An item edited in one transaction while another renames a place it embeds: the
+    second re-renders the item, and must do so after the first commits, not before."""
+    place_id = new_place(race_engine, models)
+    with Session(race_engine) as session:
+        series = models.Series(name="Swim", place_id=place_id)
+        session.add(series)
+        session.commit()
+        series_id = series.id
+    item_edit = Session(race_engine)
+    edited = item_edit.get(models.Series, series_id)
+    assert edited is not None
+    edited.name = "Swim club"
+    item_edit.flush()  # the item's row is now locked until this transaction ends
+    renamer = in_thread(rename(race_engine, models, place_id, "Lido"))
+    assert waits_for_a_lock(race_engine, lambda: not renamer.is_alive()), (
+        "the rename never waited for the item"
+    )
+    item_edit.commit()
+    item_edit.close()
+    renamer.join(timeout=30)
+    data = stored_data(race_engine, models, series_id)
+    assert data["name"] == "Swim club", "the item's own edit survived the re-render"
+    assert data["place"] == {"name": "Lido"}
+
+
+def test_an_item_linked_to_a_place_being_renamed_waits_for_the_rename(
+    race_engine: Engine, models: Models
+) -> None:
+    """The rename has written the place but not committed; the new item's render must
+    wait for it (the rename cannot see the new item to re-render it)."""
+    place_id = new_place(race_engine, models)
+    renaming = Session(race_engine)
+    place = renaming.get(models.Place, place_id)
+    assert place is not None
+    place.name = "Lido"
+    renaming.flush()  # the place's row is now locked until this transaction ends
+    series_ids: list[int] = []
+
+    def add_item() -> None:
+        with Session(race_engine) as session:
+            series = models.Series(name="Swim", place_id=place_id)
+            session.add(series)
+            session.commit()
+            series_ids.append(series.id)
+
+    adder = in_thread(add_item)
+    waited = waits_for_a_lock(race_engine, lambda: not adder.is_alive())
+    renaming.commit()
+    renaming.close()
+    adder.join(timeout=30)
+    assert stored_data(race_engine, models, series_ids[0])["place"] == {"name": "Lido"}
+    assert waited, "the new item's render did not wait for the rename"
+
+
+def test_a_rename_after_an_item_was_linked_and_rendered_moves_the_item(
+    race_engine: Engine, models: Models
+) -> None:
+    """The new item is rendered (with the old name) but not committed when the rename
+    starts: the rename must wait for it, then find it and render it again."""
+    place_id = new_place(race_engine, models)
+    renamer: list[threading.Thread] = []
+    waited: list[bool] = []
+    adding = Session(race_engine)
+    series = models.Series(name="Swim", place_id=place_id)
+    adding.add(series)
+    adding.flush()
+    series_id = series.id
+
+    def rename_now(connection: t.Any) -> None:  # rendered, about to commit
+        renamer.append(in_thread(rename(race_engine, models, place_id, "Lido")))
+        waited.append(waits_for_a_lock(race_engine, lambda: not renamer[0].is_alive()))
+
+    event.listen(adding.connection(), "commit", rename_now)
+    adding.commit()
+    adding.close()
+    renamer[0].join(timeout=30)
+    assert stored_data(race_engine, models, series_id)["place"] == {"name": "Lido"}
+    assert waited == [True], "the rename did not wait for the rendered item to commit"
+
+
+def test_mysql_under_repeatable_read_warns_that_embedded_data_can_go_stale(
+    mysql_url: str, models: Models, rpde: RPDE
+) -> None:
+    engine = create_engine(mysql_url)  # MySQL's and MariaDB's default: REPEATABLE READ
+    models.Base.metadata.create_all(engine)
+    try:
+        with Session(engine) as session:
+            session.add(models.Series(name="Swim", place=models.Place(name="Pool")))
+            with pytest.warns(UserWarning, match='isolation_level="READ COMMITTED"'):
+                session.commit()
+            session.add(models.Series(name="Yoga", place=models.Place(name="Hall")))
+            session.commit()  # once per engine (the suite turns warnings into errors)
+    finally:
+        models.Base.metadata.drop_all(engine)
+        engine.dispose()
