@@ -208,3 +208,28 @@ def test_sqlite_triggers_work_with_recursive_triggers_on(
     stamps = {id_: modified for id_, modified, _ in rows}
     assert stamps[1] > stamps[2] > 0, "each change stamped once, no runaway recursion"
     assert [deleted is not None for _, _, deleted in rows] == [True, False]
+
+
+@pytest.mark.parametrize("db_engine", ["mysql"], indirect=True)
+def test_mysql_stamps_orm_writes_again_just_before_the_commit(
+    tables: Engine, models: t.Any
+) -> None:
+    """Clock stamps: a transaction that was slow to commit (lock waits, say) must not
+    commit stamps older than the settle lag, tombstones included."""
+    with Session(tables) as session:
+        session.add_all([models.Series(name="Swim"), models.Series(name="Yoga")])
+        session.commit()
+    with Session(tables) as session:
+        swim, yoga = session.scalars(select(models.Series).order_by(models.Series.id)).all()
+        swim.name = "Swim club"
+        session.delete(yoga)
+        session.flush()  # both stamped now, by the triggers
+        flushed = session.scalar(select(models.Series.modified).where(models.Series.id == yoga.id))
+        session.execute(text("DO SLEEP(0.3)"))
+        clock = "TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6))"
+        before_commit = session.scalar(text(f"SELECT {clock}"))
+        session.commit()
+    with Session(tables) as session:
+        stamps = session.scalars(select(models.Series.modified).order_by(models.Series.id)).all()
+    assert flushed is not None and before_commit - flushed >= 300_000
+    assert all(stamp >= before_commit for stamp in stamps), (stamps, before_commit)
