@@ -125,8 +125,11 @@ def test_a_parent_edit_racing_an_item_edit_leaves_neither_change_out(
 def test_an_item_linked_to_a_place_being_renamed_waits_for_the_rename(
     race_engine: Engine, models: Models
 ) -> None:
-    """The rename has written the place but not committed; the new item's render must
-    wait for it (the rename cannot see the new item to re-render it)."""
+    """The rename has written the place but not committed: the new item waits for the
+    rename's commit and is rendered with the new name. (Without the share lock this order
+    heals anyway on PostgreSQL: the item commits first and the rename's commit finds it.
+    The order that does not heal is the next test's. On MariaDB the insert's foreign-key
+    check already waits.)"""
     place_id = new_place(race_engine, models)
     renaming = Session(race_engine)
     place = renaming.get(models.Place, place_id)
@@ -148,7 +151,7 @@ def test_an_item_linked_to_a_place_being_renamed_waits_for_the_rename(
     renaming.close()
     adder.join(timeout=30)
     assert stored_data(race_engine, models, series_ids[0])["place"] == {"name": "Lido"}
-    assert waited, "the new item's render did not wait for the rename"
+    assert waited, "the new item did not wait for the rename"
 
 
 def test_a_rename_after_an_item_was_linked_and_rendered_moves_the_item(
