@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typing as t
+from collections.abc import Collection
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -62,6 +63,14 @@ class Embedding:
         return all(
             relationship.direction is ONETOMANY and relationship.secondary is None
             for relationship in self.path
+        )
+
+    def links_outside_items(self, written_tables: Collection[t.Any]) -> bool:
+        """Whether a transaction that wrote ``written_tables`` may have linked items to
+        children along this path without changing the items' own rows: through a link
+        table, or through a row on the way that it wrote."""
+        return any(relationship.secondary is not None for relationship in self.path) or any(
+            relationship.mapper.local_table in written_tables for relationship in self.path[:-1]
         )
 
     @cached_property

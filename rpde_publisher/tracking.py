@@ -11,6 +11,7 @@ from __future__ import annotations
 import typing as t
 import warnings
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from dataclasses import field
 from weakref import WeakKeyDictionary
@@ -20,6 +21,7 @@ from sqlalchemy import bindparam
 from sqlalchemy import event
 from sqlalchemy import inspect
 from sqlalchemy import select
+from sqlalchemy import Table
 from sqlalchemy import Update
 from sqlalchemy import update
 from sqlalchemy.engine import Connection
@@ -62,6 +64,11 @@ class _Changes:
     #: Parent items moved because an embedded child changed: rows this transaction has not
     #: written itself, so not locked yet (see :func:`write_items`).
     bumped: defaultdict[TableSpec, set[t.Any]] = field(default_factory=lambda: defaultdict(set))
+    #: Items this transaction may have linked to other embedded rows: inserted, or with a
+    #: foreign key changed (their embedded rows are locked while they render).
+    relinked: defaultdict[TableSpec, set[t.Any]] = field(default_factory=lambda: defaultdict(set))
+    #: Tables this transaction wrote through the ORM.
+    written_tables: set[Table] = field(default_factory=set)
     #: Parent items locked before their child was written (see :func:`_before_flush`).
     locked: defaultdict[TableSpec, set[t.Any]] = field(default_factory=lambda: defaultdict(set))
     #: Feed tables bulk-inserted into: render every live row still without data.
@@ -115,9 +122,12 @@ def _after_flush(session: Session, flush_context: UOWTransaction) -> None:
         if obj not in session.new and not session.is_modified(obj, include_collections=False):
             continue
         spec = _spec_of_mapper(mapper)
+        changes.written_tables.add(mapper.local_table)  # type: ignore[arg-type]
         if spec is not None:
             changes.items[spec].add(_identity(obj, mapper))
             changes.flushed.append(obj)
+            if obj in session.new or _links_changed(obj, mapper):
+                changes.relinked[spec].add(_identity(obj, mapper))
         if embedded_in(mapper.local_table):
             changes.children[mapper].add(_identity(obj, mapper))
 
@@ -151,7 +161,9 @@ def _before_commit(session: Session) -> None:
             unrendered = select(spec.id_column).where(spec.deleted_column.is_(None))
             if spec.data_column is not None:
                 unrendered = unrendered.where(spec.data_column.is_(None))
-            changes.items[spec].update(connection.execute(unrendered).scalars())
+            swept = set(connection.execute(unrendered).scalars())
+            changes.items[spec].update(swept)
+            changes.relinked[spec].update(swept)
         changes.sweep.clear()
         # Every render (which may wait for locks) first, every store last: the stores
         # stamp the items, and on MySQL a stamp must be close to the commit (see
@@ -162,6 +174,8 @@ def _before_commit(session: Session) -> None:
                 spec,
                 ids,
                 lock=changes.bumped[spec] - changes.locked[spec],
+                relinked=changes.relinked[spec],
+                written_tables=changes.written_tables,
             )
             for spec, ids in changes.items.items()
             if ids
@@ -191,6 +205,7 @@ def _do_orm_execute(state: ORMExecuteState) -> t.Any:
     if spec is None and not embeddings:
         return None
     changes = _changes(state.session)
+    changes.written_tables.add(mapper.local_table)  # type: ignore[arg-type]
     criterion = _bulk_criterion(state, mapper)
     if spec is not None and state.is_delete:
         # A bulk delete becomes a bulk tombstoning of the live rows it matches.
@@ -205,7 +220,9 @@ def _do_orm_execute(state: ORMExecuteState) -> t.Any:
         ids = select(spec.id_column)
         if criterion is not None:
             ids = ids.where(criterion)
-        changes.items[spec].update(_connection(state.session, spec).execute(ids).scalars())
+        updated = set(_connection(state.session, spec).execute(ids).scalars())
+        changes.items[spec].update(updated)
+        changes.relinked[spec].update(updated)  # which columns changed is not known
     result = state.invoke_statement()
     if state.is_insert and spec is not None:
         changes.sweep.add(spec)
@@ -275,6 +292,8 @@ def render_items(
     ids: t.Iterable[t.Any],
     *,
     lock: t.Iterable[t.Any] | None = None,
+    relinked: Collection[t.Any] | None = None,
+    written_tables: Collection[Table] = (),
 ) -> RenderedItems:
     """Lock and render the live items among ``ids``; :meth:`RenderedItems.store` stores them.
 
@@ -283,10 +302,14 @@ def render_items(
         render sees the latest committed version of each item: rendered first and locked
         by the ``UPDATE`` after, an item another transaction changed meanwhile would get
         data from before that change, for good.
+    :param relinked: The ids among ``ids`` that this transaction may have linked to other
+        embedded rows (``None``: all of them), and ``written_tables`` the tables it wrote.
+        The rows those items embed are locked ``FOR SHARE`` (see
+        :attr:`~rpde_publisher.embedding.Embedding.embedded_rows`). Other items need no
+        such lock: their links are committed, so whoever edits a row they embed finds
+        them and locks them first.
 
-    The rows the items embed are then locked ``FOR SHARE`` (see
-    :attr:`~rpde_publisher.embedding.Embedding.embedded_rows`). SQLite takes no locks:
-    it lets one transaction write at a time.
+    SQLite takes no locks: it lets one transaction write at a time.
     """
     wanted = [id_ for id_ in ids if id_ is not None]
     locking = bool(wanted) and connection.dialect.name != "sqlite"
@@ -296,7 +319,13 @@ def render_items(
         return RenderedItems(connection, spec, wanted, None)
     if locking and spec.renderer.embeddings:
         _warn_of_snapshot_reads(connection)
-        _lock_embedded_rows(connection, spec.renderer.embeddings, wanted)
+        for embedding in spec.renderer.embeddings:
+            if embedding.links_live_in_children:
+                continue  # linking to such a row writes (and so locks) the row
+            if relinked is None or embedding.links_outside_items(written_tables):
+                _lock_embedded_rows(connection, embedding, wanted)
+            else:
+                _lock_embedded_rows(connection, embedding, [i for i in wanted if i in relinked])
     data = spec.renderer.render(connection, wanted) if wanted else {}
     return RenderedItems(connection, spec, wanted, data)
 
@@ -329,16 +358,22 @@ def _lock_items(connection: Connection, spec: TableSpec, ids: t.Iterable[t.Any])
         ).all()
 
 
-def _lock_embedded_rows(
-    connection: Connection, embeddings: t.Iterable[Embedding], ids: list[t.Any]
-) -> None:
-    for embedding in embeddings:
-        if embedding.links_live_in_children:
-            continue  # linking to such a child writes (and so locks) the child
-        for start in range(0, len(ids), BATCH_SIZE):
-            connection.execute(
-                embedding.embedded_rows, {PARENT_IDS: ids[start : start + BATCH_SIZE]}
-            ).all()
+def _lock_embedded_rows(connection: Connection, embedding: Embedding, ids: list[t.Any]) -> None:
+    for start in range(0, len(ids), BATCH_SIZE):
+        connection.execute(
+            embedding.embedded_rows, {PARENT_IDS: ids[start : start + BATCH_SIZE]}
+        ).all()
+
+
+def _links_changed(obj: t.Any, mapper: Mapper[t.Any]) -> bool:
+    """Whether this flush changed one of ``obj``'s foreign keys (setting a many-to-one
+    relationship sets them too)."""
+    state = inspect(obj)
+    return any(
+        any(column.foreign_keys for column in prop.columns)
+        and state.attrs[prop.key].history.has_changes()
+        for prop in mapper.column_attrs
+    )
 
 
 def _warn_of_snapshot_reads(connection: Connection) -> None:

@@ -67,7 +67,8 @@ class Writers:
     #: Called with (session, obj) to stamp a row; None leaves stamping to the database.
     stamp: Callable[[Session, t.Any], None] | None = None
     #: A model the items embed (``model.place``): its rows are renamed now and then, which
-    #: moves and re-renders every item holding them, racing the edits of those items.
+    #: moves and re-renders every item holding them, racing the edits of those items (some
+    #: of which move an item to another place).
     places: type[t.Any] | None = None
     operations: Counter[str] = field(default_factory=Counter)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -122,6 +123,9 @@ class Writers:
                     continue
                 obj.name = f"edit {rng.random():.6f}"
                 name = "update"
+                if place_ids and rng.random() < 0.3:  # moved to another place
+                    obj.place_id = rng.choice(place_ids)
+                    name = "move"
             else:
                 obj = session.get(model, rng.choice(ids))
                 if obj is None or obj.deleted is not None:

@@ -154,17 +154,31 @@ def test_an_item_linked_to_a_place_being_renamed_waits_for_the_rename(
     assert waited, "the new item did not wait for the rename"
 
 
+@pytest.mark.parametrize("link", ["created", "moved by foreign key", "moved by relationship"])
 def test_a_rename_after_an_item_was_linked_and_rendered_moves_the_item(
-    race_engine: Engine, models: Models
+    race_engine: Engine, models: Models, link: str
 ) -> None:
-    """The new item is rendered (with the old name) but not committed when the rename
-    starts: the rename must wait for it, then find it and render it again."""
+    """The item is linked to the place (created there, or moved there from another
+    place) and rendered with the old name, but not committed, when the rename starts:
+    the rename must wait for it, then find it and render it again."""
     place_id = new_place(race_engine, models)
+    with Session(race_engine) as session:
+        series = models.Series(name="Swim", place=models.Place(name="Gym"))
+        session.add(series)
+        session.commit()
+        existing_id = series.id
     renamer: list[threading.Thread] = []
     waited: list[bool] = []
     adding = Session(race_engine)
-    series = models.Series(name="Swim", place_id=place_id)
-    adding.add(series)
+    if link == "created":
+        series = models.Series(name="Swim", place_id=place_id)
+        adding.add(series)
+    else:
+        series = adding.get(models.Series, existing_id)
+        if link == "moved by foreign key":
+            series.place_id = place_id
+        else:
+            series.place = adding.get(models.Place, place_id)
     adding.flush()
     series_id = series.id
 
@@ -178,6 +192,40 @@ def test_a_rename_after_an_item_was_linked_and_rendered_moves_the_item(
     renamer[0].join(timeout=30)
     assert stored_data(race_engine, models, series_id)["place"] == {"name": "Lido"}
     assert waited == [True], "the rename did not wait for the rendered item to commit"
+
+
+def test_only_items_linked_anew_lock_the_rows_they_embed(
+    race_engine: Engine, models: Models
+) -> None:
+    """An edit that leaves the item's links alone (a booking) takes no share locks: it
+    would make every booking write to its place's and organisation's rows."""
+    with Session(race_engine) as session:
+        series = models.Series(name="Swim", place=models.Place(name="Pool"))
+        session.add(series)
+        session.commit()
+        series_id = series.id
+    statements: list[str] = []
+
+    def record(conn: t.Any, cursor: t.Any, statement: str, *args: t.Any) -> None:
+        statements.append(statement)
+
+    event.listen(race_engine, "before_cursor_execute", record)
+    with Session(race_engine) as session:
+        edited = session.get(models.Series, series_id)
+        assert edited is not None
+        edited.name = "Swim club"
+        session.commit()
+    shared = " FOR SHARE" if race_engine.dialect.name == "postgresql" else " LOCK IN SHARE MODE"
+    assert not [s for s in statements if shared in s]
+    with Session(race_engine) as session:
+        edited = session.get(models.Series, series_id)
+        assert edited is not None
+        edited.place = models.Place(name="Lido")
+        session.commit()
+    locked = [s.split()[1].split(".")[0] for s in statements if shared in s]
+    # Each many-to-one path of the item, once; the offers point at the item themselves.
+    assert sorted(locked) == ["organisation_1", "place_1"]
+    assert stored_data(race_engine, models, series_id)["place"] == {"name": "Lido"}
 
 
 def test_mysql_under_repeatable_read_warns_that_embedded_data_can_go_stale(
