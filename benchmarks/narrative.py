@@ -178,9 +178,11 @@ known:
   write, then the renderer's load of the item and the stored-data update), renders the
   item with marshmallow and runs the session listeners; that is 1.7-2x the plain write
   here (the table has today's figures), against a target of 1.5x, and an insert is a
-  little more. Profiling puts most of the difference in the renderer (a private session,
-  the ORM load of the item and its embedded parents, the dump) rather than in the
-  triggers; switching parts off in the benchmark agrees: with the render replaced by a
+  little more. On PostgreSQL a new slot also locks the rows it embeds (`FOR SHARE`, one
+  more statement, see docs/change-tracking.md; a booking, which links nothing anew,
+  does not), which put 0.1-0.2x on the insert there. Profiling puts most of the
+  difference in the renderer (a private session, the ORM load of the item and its
+  embedded parents, the dump) rather than in the triggers; switching parts off in the benchmark agrees: with the render replaced by a
   constant a tracked booking is 1.16x a plain one and an insert 1.30x, and with no data
   written at all 1.10x and 1.21x. Even a free render leaves the insert near the target,
   and the ORM load alone (about 0.2 ms) is more than the 1.5x allows. Closing the gap

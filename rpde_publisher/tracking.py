@@ -108,8 +108,8 @@ def _before_flush(session: Session, flush_context: UOWTransaction, instances: t.
             mapper = _mapper_of(obj)
             if embedded_in(mapper.local_table) and inspect(obj).persistent:
                 before[mapper].add(_identity(obj, mapper))
-        # Locked now, before the children: a render locks its item, then the children it
-        # embeds (write_items), and both orders alike cannot deadlock.
+        # Locked now, before the children are written: a render locks its item, then the
+        # rows it embeds (render_items); taken in the same order, they cannot deadlock.
         for mapper, ids in before.items():
             _collect_parents(session, changes, mapper, ids, lock=True)
 
@@ -182,9 +182,9 @@ def _before_commit(session: Session) -> None:
         ]
         for render in renders:
             render.store()
-        changes.items.clear()
-        changes.bumped.clear()
-        changes.locked.clear()
+        for state in (changes.items, changes.bumped, changes.locked, changes.relinked):
+            state.clear()
+        changes.written_tables.clear()
 
 
 @event.listens_for(Session, "after_transaction_end")
