@@ -179,19 +179,19 @@ known:
   item with marshmallow and runs the session listeners; that is 1.7-2x the plain write
   here (the table has today's figures), against a target of 1.5x, and an insert is a
   little more. On PostgreSQL a new slot also locks the rows it embeds (`FOR SHARE`, one
-  more statement, see docs/change-tracking.md; a booking, which links nothing anew,
-  does not), which put 0.1-0.2x on the insert there. Profiling puts most of the
-  difference in the renderer (a private session, the ORM load of the item and its
-  embedded parents, the dump) rather than in the triggers; switching parts off in the benchmark agrees: with the render replaced by a
-  constant a tracked booking is 1.16x a plain one and an insert 1.30x, and with no data
-  written at all 1.10x and 1.21x. Even a free render leaves the insert near the target,
-  and the ORM load alone (about 0.2 ms) is more than the 1.5x allows. Closing the gap
-  needs a change to change tracking's design, proposed here and not made: either render
-  from the objects the session already holds and write the data in the same `UPDATE`
-  (but those objects can be stale, which is why the renderer loads afresh today), or let
-  a write only clear the stored data (the triggers already do) and render it on the
-  first read of its page, which the read path can already do, at the price of a slower
-  first read after each change.
+  more statement, see docs/change-tracking.md; a booking, which links nothing anew, does
+  not), which put 0.1-0.2x on the insert there. Profiling puts most of the difference in
+  the renderer (a private session, the ORM load of the item and its embedded parents,
+  the dump) rather than in the triggers; switching parts off in the benchmark agrees:
+  with the render replaced by a constant a tracked booking is 1.16x a plain one and an
+  insert 1.30x, and with no data written at all 1.10x and 1.21x. Even a free render
+  leaves the insert near the target, and the ORM load alone (about 0.2 ms) is more than
+  the 1.5x allows. Closing the gap needs a change to change tracking's design, proposed
+  here and not made: either render from the objects the session already holds and write
+  the data in the same `UPDATE` (but those objects can be stale, which is why the
+  renderer loads afresh today), or let a write only clear the stored data (the triggers
+  already do) and render it on the first read of its page, which the read path can
+  already do, at the price of a slower first read after each change.
 - **Memory with the in-process page cache.** Without a page cache (or with a shared
   `RedisCache`, as production runs) the server's memory does not depend on the feed's
   size. The example app's default `SimpleCache` keeps up to `CACHE_THRESHOLD` pages per
