@@ -19,6 +19,7 @@ from sqlalchemy import create_engine
 from sqlalchemy import event
 from sqlalchemy import select
 from sqlalchemy import text
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -67,12 +68,19 @@ def in_thread(work: Callable[[], None]) -> threading.Thread:
     return thread
 
 
-def rename(engine: Engine, models: Models, place_id: int, name: str) -> Callable[[], None]:
+def rename(
+    engine: Engine, models: Models, place_id: int, name: str, *, bulk: bool = False
+) -> Callable[[], None]:
     def work() -> None:
         with Session(engine) as session:
-            place = session.get(models.Place, place_id)
-            assert place is not None
-            place.name = name
+            if bulk:  # a bulk ORM UPDATE: tracking's other path
+                session.execute(
+                    update(models.Place).where(models.Place.id == place_id).values(name=name)
+                )
+            else:
+                place = session.get(models.Place, place_id)
+                assert place is not None
+                place.name = name
             session.commit()
 
     return work
@@ -154,9 +162,10 @@ def test_an_item_linked_to_a_place_being_renamed_waits_for_the_rename(
     assert waited, "the new item did not wait for the rename"
 
 
+@pytest.mark.parametrize("bulk", [False, True], ids=["renamed", "bulk renamed"])
 @pytest.mark.parametrize("link", ["created", "moved by foreign key", "moved by relationship"])
 def test_a_rename_after_an_item_was_linked_and_rendered_moves_the_item(
-    race_engine: Engine, models: Models, link: str
+    race_engine: Engine, models: Models, link: str, bulk: bool
 ) -> None:
     """The item is linked to the place (created there, or moved there from another
     place) and rendered with the old name, but not committed, when the rename starts:
@@ -183,7 +192,7 @@ def test_a_rename_after_an_item_was_linked_and_rendered_moves_the_item(
     series_id = series.id
 
     def rename_now(connection: t.Any) -> None:  # rendered, about to commit
-        renamer.append(in_thread(rename(race_engine, models, place_id, "Lido")))
+        renamer.append(in_thread(rename(race_engine, models, place_id, "Lido", bulk=bulk)))
         waited.append(waits_for_a_lock(race_engine, lambda: not renamer[0].is_alive()))
 
     event.listen(adding.connection(), "commit", rename_now)
