@@ -56,7 +56,9 @@ def waits_for_a_lock(engine: Engine, done: Callable[[], bool], seconds: float = 
     with engine.connect() as watcher:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline and not done():
-            if watcher.execute(lock_waits).scalar():
+            waiting = watcher.execute(lock_waits).scalar()
+            watcher.rollback()  # pg_stat_activity is read once per transaction
+            if waiting:
                 return True
             time.sleep(0.02)
     return False
