@@ -224,14 +224,19 @@ def throwaway_postgresql_server(extra_conf: str = "") -> DatabaseServer:
 
 
 def wait_for_replay(primary_url: str, replica_url: str, timeout: float = 60) -> None:
-    """Wait until the standby at ``replica_url`` has replayed all the primary's WAL so far."""
+    """Wait until the standby at ``replica_url`` has replayed all the primary's WAL so far.
+
+    The target is the insert position, not the write position: a rollback's abort record
+    is not flushed at once, and until the standby replays it the transaction still counts
+    as running there, holding the feed's watermark below every later commit.
+    """
     from sqlalchemy import create_engine
     from sqlalchemy import text
 
     primary, replica = create_engine(primary_url), create_engine(replica_url)
     try:
         with primary.connect() as connection:
-            target = connection.execute(text("SELECT pg_current_wal_lsn()")).scalar_one()
+            target = connection.execute(text("SELECT pg_current_wal_insert_lsn()")).scalar_one()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with replica.connect() as connection:
