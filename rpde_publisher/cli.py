@@ -84,7 +84,8 @@ def status_command(feeds: tuple[str, ...], as_json: bool) -> None:
         click.echo(f"{s.name} ({s.kind}, {s.database})")
         click.echo(f"  live items:     {s.live_items}")
         click.echo(f"  tombstones:     {s.tombstones}")
-        click.echo(f"  unrendered:     {s.unrendered}")
+        waiting = " (render_at='read': the next read that shows them renders them)"
+        click.echo(f"  unrendered:     {s.unrendered}{waiting if s.render_at == 'read' else ''}")
         click.echo(f"  newest change:  {s.newest_modified}")
         click.echo(
             f"  lag:            {s.lag.hidden_changes} change(s) not visible yet;"

@@ -13,6 +13,7 @@ from sqlalchemy import inspect
 from sqlalchemy import Select
 from sqlalchemy import select
 from sqlalchemy import true
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm import ONETOMANY
@@ -22,6 +23,7 @@ from sqlalchemy.orm.interfaces import ORMOption
 from sqlalchemy.sql.elements import ColumnElement
 
 from .errors import ConfigurationError
+from .rendering import BATCH_SIZE
 from .tables import TableSpec
 
 #: A relationship path as users write it: ``"place"``, ``"series.organisation"``, or
@@ -83,6 +85,25 @@ class Embedding:
         child in the rendering transaction, which the child's editor cannot see yet, would
         keep the child's old values. Built once: a write renders one item.
         """
+        return self._embedded_rows(nowait=False)
+
+    @cached_property
+    def embedded_rows_nowait(self) -> Select[t.Any]:
+        """:attr:`embedded_rows`, failing at once if a writer holds one of the rows (a read
+        storing what it rendered must never wait, see :mod:`rpde_publisher.writeback`)."""
+        return self._embedded_rows(nowait=True)
+
+    def lock_rows(
+        self, connection: Connection, parent_ids: Sequence[t.Any], *, nowait: bool = False
+    ) -> None:
+        """Lock the rows that ``parent_ids`` reach along this path (:attr:`embedded_rows`,
+        or :attr:`embedded_rows_nowait`), a batch of parents at a time."""
+        statement = self.embedded_rows_nowait if nowait else self.embedded_rows
+        for start in range(0, len(parent_ids), BATCH_SIZE):
+            batch = list(parent_ids[start : start + BATCH_SIZE])
+            connection.execute(statement, {PARENT_IDS: batch}).all()
+
+    def _embedded_rows(self, *, nowait: bool) -> Select[t.Any]:
         parent_id = _primary_key_attribute(self.parent_model)
         targets = [aliased(relationship.mapper.class_) for relationship in self.path]
         child_id = _primary_key_attribute(targets[-1])
@@ -95,7 +116,7 @@ class Embedding:
         return (
             statement.where(parent_id.in_(bindparam(PARENT_IDS, expanding=True)))
             .order_by(child_id)
-            .with_for_update(read=True, of=targets[-1])
+            .with_for_update(read=True, nowait=nowait, of=targets[-1])
         )
 
     def loader_option(self) -> ORMOption:
@@ -118,11 +139,33 @@ class Embedding:
 
 
 def resolve(model: type[t.Any], parent: TableSpec, embeds: Sequence[EmbedPath]) -> list[Embedding]:
-    """Turn the paths given to ``rpde.feed(embeds=...)`` into :class:`Embedding` objects."""
-    return [
-        Embedding(parent=parent, parent_model=model, path=_relationships(model, path))
-        for path in embeds
-    ]
+    """Turn the paths given to ``rpde.feed(embeds=...)`` into :class:`Embedding` objects.
+
+    An item depends on every row along a path, not only on its last: a session that
+    embeds ``series.organisation`` changes when its series moves to another organisation
+    as much as when the organisation opts out. So each leading part of a path is an
+    embedding of its own.
+    """
+    paths: list[tuple[RelationshipProperty[t.Any], ...]] = []
+    for declared in embeds:
+        relationships = _relationships(model, declared)
+        for end in range(1, len(relationships) + 1):
+            if relationships[:end] not in paths:
+                paths.append(relationships[:end])
+    return [Embedding(parent=parent, parent_model=model, path=path) for path in paths]
+
+
+def loader_options(embeddings: Sequence[Embedding]) -> tuple[ORMOption, ...]:
+    """Eager loading of every path, each once: a path that leads on into a longer one
+    is loaded by the longer one's option."""
+    return tuple(
+        item.loader_option()
+        for item in embeddings
+        if not any(
+            len(other.path) > len(item.path) and other.path[: len(item.path)] == item.path
+            for other in embeddings
+        )
+    )
 
 
 def register(embedding: Embedding) -> None:

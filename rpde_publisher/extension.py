@@ -33,6 +33,7 @@ from .sessions import SessionSource
 from .settings import DEFAULTS
 from .settings import Settings
 from .tables import Ordering
+from .tables import RenderAt
 
 if t.TYPE_CHECKING:
     from .metrics import FeedMetrics
@@ -111,6 +112,7 @@ class RPDE:
         modified: t.Any = None,
         deleted: t.Any = None,
         data: t.Any = _USE_DATA_COLUMN,
+        render_at: RenderAt = "commit",
         publish_when: Criterion | None = None,
         embeds: Sequence[EmbedPath] = (),
         retention: t.Any = None,
@@ -132,11 +134,17 @@ class RPDE:
         :param deleted: The ``deleted`` column (NULL while live), likewise.
         :param data: The column storing rendered ``data``; ``None`` renders on every
             request instead.
+        :param render_at: When the stored ``data`` is rendered: ``"commit"`` (each write
+            renders its items before it commits) or ``"read"`` (a write only clears it;
+            the first page read that shows the item renders and stores it). ``"read"``
+            suits items written far more often than read, such as slots, whose every
+            booking changes them; see docs/change-tracking.md.
         :param publish_when: A SQL criterion (or a function returning one): rows it
             rejects are published as tombstones, e.g. an organisation that opted out.
         :param embeds: Relationship paths whose rows appear in, or decide, an item:
             a change to such a row moves every item that reaches it, e.g.
-            ``["place", "offers", "organisation"]`` or ``["series.organisation"]``.
+            ``["place", "offers", "organisation"]`` or ``["series.organisation"]`` (a
+            change to the series moves its items too, as does one to its organisation).
         :param retention: How long tombstones are kept (a timedelta or days);
             :data:`RPDE_TOMBSTONE_RETENTION` if omitted.
         :param expires: A column with each item's end time; ``flask rpde retire`` turns
@@ -158,6 +166,7 @@ class RPDE:
             modified=modified,
             deleted=deleted,
             data="rpde_data" if data is _USE_DATA_COLUMN else data,
+            render_at=render_at,
             publish_when=publish_when,
             embeds=embeds,
             retention=retention,

@@ -30,6 +30,7 @@ from .settings import as_retention
 from .settings import SPEC_MINIMUM_RETENTION
 from .tables import Ordering
 from .tables import prepare_table
+from .tables import RenderAt
 from .tables import TableSpec
 
 #: ``publish_when`` may be a criterion or a function returning one, for criteria that
@@ -102,7 +103,7 @@ class Feed:
         embeddings = self.embeddings()
         for item in embeddings:
             embedding.register(item)
-        options = tuple(item.loader_option() for item in embeddings)
+        options = embedding.loader_options(embeddings)
         renderers = {self.renderer}
         if self.spec.renderer is not None and self.spec.renderer.schema is self.schema:
             renderers.add(self.spec.renderer)
@@ -126,6 +127,7 @@ def build_feed(
     retention: t.Any,
     expires: t.Any,
     organisation: OrganisationRule | None = None,
+    render_at: RenderAt = "commit",
 ) -> Feed:
     """Check ``rpde.feed()``'s arguments and prepare the model's table."""
     if not isinstance(kind, str) or not kind:
@@ -136,6 +138,8 @@ def build_feed(
         raise ConfigurationError(
             f"ordering must be 'modified' or 'change_number', got {ordering!r}."
         )
+    if render_at not in ("commit", "read"):
+        raise ConfigurationError(f"render_at must be 'commit' or 'read', got {render_at!r}.")
     if isinstance(schema, type) and issubclass(schema, Schema):
         schema = schema()
     if not isinstance(schema, Schema):
@@ -172,6 +176,13 @@ def build_feed(
             raise ConfigurationError(
                 f"Feed {feed_name!r} renders {table.name!r} with a different schema from feed"
                 f" {sorted(spec.feed_names)}; pass data=None to render it on each request."
+            )
+        if spec.renderer is renderer:
+            spec.render_at = render_at
+        elif spec.render_at != render_at:
+            raise ConfigurationError(
+                f"Feed {feed_name!r} stores {table.name!r}'s data with render_at={render_at!r};"
+                f" feed {sorted(spec.feed_names)} stores it with render_at={spec.render_at!r}."
             )
         data_column = spec.data_column
     spec.feed_names.add(feed_name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import typing as t
 from collections.abc import Callable
 from datetime import datetime
@@ -13,12 +14,16 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.elements import ColumnElement
 
 from .columns import utcnow
 from .feed import Feed
 from .tables import TOUCH
 from .tracking import write_items
+from .writeback import store_rendered
+
+logger = logging.getLogger("rpde_publisher")
 
 #: Rows changed per statement (and per transaction) by the commands below, so that
 #: none of them holds locks, or the feed's watermark, for long.
@@ -104,17 +109,58 @@ def rerender(
 ) -> int:
     """Render the data of ``feed``'s live items again and move them to the end.
 
-    Use after changing a schema, after writes made outside the ORM, or with
-    ``only_missing`` to fill in data that raw SQL left empty. Returns how many items
-    were rendered.
+    Use after changing a schema or after writes made outside the ORM. Returns how many
+    items were rendered.
+
+    With ``only_missing``, only items without stored data (written by raw SQL, or not
+    read yet in a ``render_at="read"`` feed) are rendered, and they stay where they are,
+    as when a page read stores them (:mod:`~rpde_publisher.writeback`): run it from cron
+    to spare consumers the first read's render. Items a writer holds are left for the
+    next run. Returns how many items were stored.
     """
     spec = feed.spec
-    wanted: ColumnElement[bool] = spec.deleted_column.is_(None)
     if only_missing and spec.data_column is not None:
-        wanted = and_(wanted, spec.data_column.is_(None))
+        return _store_missing(begin, feed, progress)
     return _in_batches(
-        begin, feed, wanted, lambda connection, ids: write_items(connection, spec, ids), progress
+        begin,
+        feed,
+        spec.deleted_column.is_(None),
+        lambda connection, ids: write_items(connection, spec, ids),
+        progress,
     )
+
+
+def _store_missing(
+    begin: Callable[[], t.ContextManager[Connection]], feed: Feed, progress: Progress
+) -> int:
+    """Store the data of live items that have none, without moving them; a batch that
+    meets a writer's lock is left, whole, for a later run."""
+    spec = feed.spec
+    assert spec.data_column is not None
+    stored = 0
+    after: t.Any = None
+    while True:
+        with begin() as connection:
+            query = select(spec.id_column, spec.modified_column).where(
+                spec.deleted_column.is_(None), spec.data_column.is_(None)
+            )
+            if after is not None:
+                query = query.where(spec.id_column > after)
+            stamps = [
+                (id_, modified)
+                for id_, modified in connection.execute(
+                    query.order_by(spec.id_column).limit(BATCH_SIZE)
+                )
+            ]
+        if not stamps:
+            return stored
+        try:
+            with begin() as connection:
+                stored += len(store_rendered(connection, spec, stamps))
+        except OperationalError as exc:  # a lock not available, SQLite busy
+            logger.info("Feed %r: left %d item(s) for a later run: %s", feed.name, len(stamps), exc)
+        after = stamps[-1][0]
+        progress(len(stamps))
 
 
 def backfill(

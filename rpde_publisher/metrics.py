@@ -9,6 +9,7 @@ the answering worker's own.
 from __future__ import annotations
 
 import atexit
+import functools
 import logging
 import threading
 import time
@@ -36,7 +37,16 @@ FAMILIES: dict[str, tuple[str, str]] = {
         "Time to read and render one feed page (database query, JSON, hash, gzip).",
     ),
     "rpde_responses_total": ("counter", "Feed responses by status code."),
+    "rpde_items_rendered_on_read_total": (
+        "counter",
+        "Items without stored data that page reads rendered (stored: whether the read"
+        " stored it, or left it for a later read).",
+    ),
 }
+#: Families whose every series carries a label besides ``feed``: no unlabelled zeros.
+_LABELLED = frozenset(
+    {"rpde_page_renders_total", "rpde_responses_total", "rpde_items_rendered_on_read_total"}
+)
 
 
 class SharedStore(t.Protocol):
@@ -47,6 +57,7 @@ class SharedStore(t.Protocol):
     def hgetall(self, name: str) -> t.Any: ...
 
 
+@functools.lru_cache(maxsize=4096)  # few distinct series; built on every request otherwise
 def sample(family: str, feed: str, **labels: str) -> str:
     """The exposition-format series name, e.g. ``rpde_requests_total{feed="x"}``."""
     pairs = [("feed", feed), *labels.items()]
@@ -113,6 +124,17 @@ class FeedMetrics:
             if seconds <= bound:
                 counts[sample("rpde_page_render_seconds_bucket", feed, le=repr(bound))] = 1.0
         self._add(counts)
+
+    def rendered_on_read(self, feed: str, *, stored: int, left: int) -> None:
+        """A page read rendered ``stored + left`` items that had no data, and stored
+        ``stored`` of them."""
+        counts: dict[str, float] = {}
+        if stored:
+            counts[sample("rpde_items_rendered_on_read_total", feed, stored="true")] = stored
+        if left:
+            counts[sample("rpde_items_rendered_on_read_total", feed, stored="false")] = left
+        if counts:
+            self._add(counts)
 
     def _add(self, counts: Mapping[str, float]) -> None:
         with self._lock:
@@ -185,7 +207,7 @@ def exposition(
     for family, (kind, help_text) in FAMILIES.items():
         lines += [f"# HELP {family} {help_text}", f"# TYPE {family} {kind}"]
         series = {key: value for key, value in totals.items() if _family(key) == family}
-        if kind == "counter" and family not in ("rpde_page_renders_total", "rpde_responses_total"):
+        if kind == "counter" and family not in _LABELLED:
             for feed in feeds:
                 series.setdefault(sample(family, feed), 0.0)
         if kind == "histogram":  # buckets in increasing order, then sum and count

@@ -47,14 +47,13 @@ def render_page(
     updated = f'{{"state":"updated","kind":{kind_json},"id":'
     deleted = f'{{"state":"deleted","kind":{kind_json},"id":'
     parts = []
-    for row in rows:
-        id_ = row.id
+    for id_, modified, live, data in rows:  # unpacked: faster than four attribute reads
         # An int's JSON is its decimal text; json.dumps per item cost a third of a page.
         id_json = str(id_) if type(id_) is int else json.dumps(id_, ensure_ascii=False)
-        if row.live and row.data is not None:
-            parts.append(f'{updated}{id_json},"modified":{int(row.modified)},"data":{row.data}}}')
+        if live and data is not None:
+            parts.append(f'{updated}{id_json},"modified":{int(modified)},"data":{data}}}')
         else:
-            parts.append(f'{deleted}{id_json},"modified":{int(row.modified)}}}')
+            parts.append(f'{deleted}{id_json},"modified":{int(modified)}}}')
     if rows:
         last = rows[-1]
         next_cursor = Cursor(last.modified, None if ordering == "change_number" else last.id)

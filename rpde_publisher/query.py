@@ -39,7 +39,11 @@ _statements: WeakKeyDictionary[Feed, dict[tuple[t.Any, ...], Select[t.Any]]] = W
 
 
 class ItemRow(t.NamedTuple):
-    """One item as the page query returns it."""
+    """One item as the page query returns it.
+
+    :func:`fetch_rows` returns SQLAlchemy's own rows, which have these same fields (the
+    query labels them so) and unpack the same way; rows built here are ``ItemRow``.
+    """
 
     id: t.Any
     modified: int
@@ -73,27 +77,46 @@ def fetch_rows(
     *,
     settle_seconds: float,
     organisation: t.Any = None,
+    render_missing: bool = True,
 ) -> list[ItemRow]:
     """The rows of one page, with the ``data`` of any live row not rendered yet filled in.
 
     :param organisation: Only the rows of the organisation with this key (as
         :meth:`~rpde_publisher.ownership.Ownership.key_value` gives it); ``None`` for every
         row.
+    :param render_missing: ``False`` leaves rows without stored data as they are (see
+        :func:`unrendered`), for the caller to store their data first.
     """
     statement, parameters = _statement_for(
         feed, cursor, limit, connection.dialect, settle_seconds, organisation
     )
     # One fetchall: drivers convert a whole result far faster than row by row; the
-    # statement's types already give `live` as a bool.
-    rows = list(map(ItemRow._make, connection.execute(statement, parameters).all()))
-    missing = [row.id for row in rows if row.live and row.data is None]
-    if missing:  # written by raw SQL, or a feed that renders on each request
-        rendered = feed.renderer.render(connection, missing)
-        rows = [
-            ItemRow(row.id, row.modified, row.live, rendered[row.id]) if row.id in rendered else row
-            for row in rows
-        ]
-    return rows
+    # statement's types already give `live` as a bool. SQLAlchemy's rows are used as they
+    # are: copying them into ItemRow tuples cost a fifth of the query (0.12 ms a page).
+    rows = t.cast("list[ItemRow]", connection.execute(statement, parameters).all())
+    return render_missing_rows(connection, feed, rows) if render_missing else rows
+
+
+def unrendered(rows: list[ItemRow]) -> list[tuple[t.Any, t.Any]]:
+    """``(id, modified)`` of each live row without data: written by raw SQL, rendered on
+    read, or of a feed that stores no data."""
+    # Unpacked: reading a SQLAlchemy row's fields by name costs more than the unpacking.
+    return [(id_, modified) for id_, modified, live, data in rows if live and data is None]
+
+
+def with_data(rows: list[ItemRow], data: dict[t.Any, str]) -> list[ItemRow]:
+    """``rows`` with the data of the ids in ``data`` filled in."""
+    if not data:
+        return rows
+    return [
+        ItemRow(row[0], row[1], row[2], data[row[0]]) if row[0] in data else row for row in rows
+    ]
+
+
+def render_missing_rows(connection: Connection, feed: Feed, rows: list[ItemRow]) -> list[ItemRow]:
+    """``rows`` with every live row's missing data rendered from ``connection``."""
+    missing = [id_ for id_, _ in unrendered(rows)]
+    return with_data(rows, feed.renderer.render(connection, missing)) if missing else rows
 
 
 def _statement_for(
@@ -150,9 +173,10 @@ def _build(
     data = feed.data_column if feed.data_column is not None else literal(None)
     # CASE turns SQL's unknown (a NULL inside publish_when) into false, so `live` is a bool.
     live_value = case((live, true()), else_=false())
-    statement = select(id_, modified, live_value.label("live"), data.label("data")).select_from(
-        spec.table
-    )
+    # Labelled as ItemRow's fields: the rows are read by those names, whatever the columns'.
+    statement = select(
+        id_.label("id"), modified.label("modified"), live_value.label("live"), data.label("data")
+    ).select_from(spec.table)
     after_modified = bindparam(_AFTER_MODIFIED, type_=modified.type)
     after_id = bindparam(_AFTER_ID, type_=id_.type)
     if shape == "start":

@@ -25,6 +25,9 @@ class FeedStatus:
     live_items: int
     tombstones: int
     unrendered: int
+    #: When the stored data is rendered: ``"commit"`` or ``"read"`` (unrendered items
+    #: are then expected: the next read that shows them renders them).
+    render_at: str
     newest_modified: int | None
     lag: Lag
 
@@ -54,6 +57,7 @@ def feed_status(connection: Connection, feed: Feed, settle_seconds: float) -> Fe
         live_items=int(row[0] or 0),
         tombstones=int(row[1] or 0),
         unrendered=int(row[2] or 0),
+        render_at=spec.render_at,
         newest_modified=int(row[3]) if row[3] else None,
         lag=backend.lag(spec, connection, settle_seconds),
     )

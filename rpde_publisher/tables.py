@@ -21,6 +21,8 @@ if t.TYPE_CHECKING:
     from .rendering import Renderer
 
 Ordering = t.Literal["modified", "change_number"]
+#: When a table's stored data is rendered: by each write, or by the first read after it.
+RenderAt = t.Literal["commit", "read"]
 
 #: Writing this value to the ``modified`` column asks the database for a fresh stamp
 #: even when nothing else in the row changed ("touch"). Real stamps are positive.
@@ -44,6 +46,8 @@ class TableSpec:
     data_column: Column[t.Any] | None
     ordering: Ordering = "modified"
     renderer: Renderer | None = None
+    #: When the stored data is rendered (see ``rpde.feed(render_at=...)``).
+    render_at: RenderAt = "commit"
     #: Which feeds (by name) registered this table, to catch conflicting registrations.
     feed_names: set[str] = field(default_factory=set)
 

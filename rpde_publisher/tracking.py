@@ -38,7 +38,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from .columns import utcnow
 from .embedding import embedded_in
 from .embedding import Embedding
-from .embedding import PARENT_IDS
 from .rendering import BATCH_SIZE
 from .tables import spec_for
 from .tables import TableSpec
@@ -177,6 +176,8 @@ def _before_commit(session: Session) -> None:
                 relinked=changes.relinked[spec],
                 written_tables=changes.written_tables,
             )
+            if spec.render_at == "commit"
+            else _moved_unrendered(_connection(session, spec), spec, ids, changes.bumped[spec])
             for spec, ids in changes.items.items()
             if ids
         ]
@@ -254,7 +255,8 @@ class RenderedItems:
     connection: Connection
     spec: TableSpec
     ids: list[t.Any]
-    #: The data of each live item, by id (``None``: the table stores no data).
+    #: The data of each live item, by id (``None``: not rendered; the items are moved
+    #: and any stored data cleared).
     data: dict[t.Any, str] | None
 
     def store(self) -> int:
@@ -263,27 +265,47 @@ class RenderedItems:
         if not self.ids:
             return 0
         if self.data is None:
+            values: dict[str, t.Any] = {spec.modified_column.name: TOUCH}
+            if spec.data_column is not None:
+                values[spec.data_column.name] = None
             moved = connection.execute(
                 update(spec.table)
                 .where(spec.id_column.in_(self.ids), spec.deleted_column.is_(None))
-                .values({spec.modified_column.name: TOUCH})
+                .values(values)
             )
+            self._stamp_tombstones_again(self.ids)
             return int(moved.rowcount or 0)
         if self.data:
             connection.execute(
                 _data_update(spec),
                 [{"_rpde_id": id_, "_rpde_data": data} for id_, data in self.data.items()],
             )
-        tombstones = [id_ for id_ in self.ids if id_ not in self.data]
-        if tombstones and connection.dialect.name == "mysql":
-            # Clock stamps: stamp the tombstones again now, as the data update stamps the
-            # live items, so that a commit that waited for locks is not older than the lag.
-            connection.execute(
+        self._stamp_tombstones_again([id_ for id_ in self.ids if id_ not in self.data])
+        return len(self.data)
+
+    def _stamp_tombstones_again(self, ids: list[t.Any]) -> None:
+        """Clock stamps (MySQL): stamp the tombstones among ``ids`` again now, as the
+        store stamps the live items, so that a commit that waited for locks is not older
+        than the settle lag."""
+        if ids and self.connection.dialect.name == "mysql":
+            spec = self.spec
+            self.connection.execute(
                 update(spec.table)
-                .where(spec.id_column.in_(tombstones), spec.deleted_column.isnot(None))
+                .where(spec.id_column.in_(ids), spec.deleted_column.isnot(None))
                 .values({spec.modified_column.name: TOUCH})
             )
-        return len(self.data)
+
+
+def _moved_unrendered(
+    connection: Connection, spec: TableSpec, ids: set[t.Any], bumped: set[t.Any]
+) -> RenderedItems:
+    """The store of a render_at="read" table: nothing rendered, the data left to the first
+    read. The triggers cleared the data of the rows this transaction wrote; the items its
+    children moved are moved and cleared here. On MySQL every changed item is stamped
+    again here too, as a render at commit would: its clock stamp from the write may be
+    older than the settle lag by the time a commit that waited for locks lands."""
+    changed = ids if connection.dialect.name == "mysql" else bumped
+    return RenderedItems(connection, spec, sorted(changed), None)
 
 
 def render_items(
@@ -323,9 +345,9 @@ def render_items(
             if embedding.links_live_in_children:
                 continue  # linking to such a row writes (and so locks) the row
             if relinked is None or embedding.links_outside_items(written_tables):
-                _lock_embedded_rows(connection, embedding, wanted)
+                embedding.lock_rows(connection, wanted)
             else:
-                _lock_embedded_rows(connection, embedding, [i for i in wanted if i in relinked])
+                embedding.lock_rows(connection, [i for i in wanted if i in relinked])
     data = spec.renderer.render(connection, wanted) if wanted else {}
     return RenderedItems(connection, spec, wanted, data)
 
@@ -355,13 +377,6 @@ def _lock_items(connection: Connection, spec: TableSpec, ids: t.Iterable[t.Any])
             .where(spec.id_column.in_(ordered[start : start + BATCH_SIZE]))
             .order_by(spec.id_column)
             .with_for_update()
-        ).all()
-
-
-def _lock_embedded_rows(connection: Connection, embedding: Embedding, ids: list[t.Any]) -> None:
-    for start in range(0, len(ids), BATCH_SIZE):
-        connection.execute(
-            embedding.embedded_rows, {PARENT_IDS: ids[start : start + BATCH_SIZE]}
         ).all()
 
 

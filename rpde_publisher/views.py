@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -28,6 +29,10 @@ from .dataset.organisations import is_valid_key
 from .errors import InvalidCursorError
 from .page import render_page
 from .query import fetch_rows
+from .query import render_missing_rows
+from .query import unrendered
+from .query import with_data
+from .writeback import store_rendered
 
 if t.TYPE_CHECKING:
     from .cursor import Cursor
@@ -42,6 +47,8 @@ logger = logging.getLogger("rpde_publisher")
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError, DBAPIError)
 #: Feed paths remembered per blueprint (feeds x script roots).
 _MAX_FEED_PATHS = 256
+#: Cursors of recent query strings remembered per blueprint.
+_MAX_CURSORS = 4096
 
 
 class FeedResponse(Response):
@@ -59,12 +66,14 @@ class FeedResponse(Response):
 
     def get_wsgi_headers(self, environ: t.Any) -> Headers:
         headers = super().get_wsgi_headers(environ)
-        headers.remove("Set-Cookie")
-        vary = [
-            value for value in parse_set_header(headers.get("Vary")) if value.lower() != "cookie"
-        ]
-        if vary:
-            headers["Vary"] = ", ".join(vary)
+        if "Set-Cookie" in headers:
+            headers.remove("Set-Cookie")
+        vary = headers.get("Vary")
+        if vary is None or vary == "Accept-Encoding":  # as the view set it: nothing to drop
+            return headers
+        kept = [value for value in parse_set_header(vary) if value.lower() != "cookie"]
+        if kept:
+            headers["Vary"] = ", ".join(kept)
         else:
             headers.remove("Vary")
         return headers
@@ -76,6 +85,17 @@ def make_blueprint(extension: RPDE) -> Blueprint:
     # Each feed's path, by script root and name: url_for cost a fifth of a cached page.
     # Bounded, in case a proxy lets clients choose the script root.
     feed_paths: dict[tuple[str, str | None, str], str] = {}
+
+    @functools.lru_cache(maxsize=_MAX_CURSORS)
+    def cursor_of(feed: Feed, query_string: bytes) -> tuple[Cursor, str]:
+        """The request's cursor and its canonical query. Consumers ask for the same pages
+        over and over (the last page above all), and parsing one cost a sixth of a
+        cached page. Reads only ``request.args``, which comes from ``query_string``
+        alone; an invalid cursor raises, and is not kept."""
+        cursor = parse_cursor(
+            as_multi(request.args), ordering=feed.ordering, integer_ids=feed.id_is_integer
+        )
+        return cursor, cursor_query(cursor, feed.ordering)
 
     @blueprint.get("/feeds/")
     def feed_index() -> Response:
@@ -125,9 +145,7 @@ def make_blueprint(extension: RPDE) -> Blueprint:
                 state.metrics.request(name, 429)
                 return too_many_requests(wait, settings.rate_limit or 0)
         try:
-            cursor = parse_cursor(
-                as_multi(request.args), ordering=feed.ordering, integer_ids=feed.id_is_integer
-            )
+            cursor, query = cursor_of(feed, request.query_string)
         except InvalidCursorError as exc:
             state.metrics.request(name, 400)
             return _json_error(400, exc.as_dict())
@@ -140,7 +158,6 @@ def make_blueprint(extension: RPDE) -> Blueprint:
             if len(feed_paths) < _MAX_FEED_PATHS:
                 feed_paths[(request.script_root, key, name)] = path
         feed_url = absolute_url(settings.base_url, path)
-        query = cursor_query(cursor, feed.ordering)
         cache_key = f"{feed_url}?{query}"
         sends_gzip = settings.gzip_level > 0 and accepts_gzip()
         cached = state.cache.get(cache_key, gzip=sends_gzip)
@@ -206,8 +223,34 @@ def make_blueprint(extension: RPDE) -> Blueprint:
 def _read_rows(
     state: AppState, feed: Feed, cursor: Cursor, organisation: t.Any = None
 ) -> list[ItemRow]:
-    """The page's rows (only ``organisation``'s, if given); a connection the database
-    dropped is retried once on a fresh one."""
+    """The page's rows (only ``organisation``'s, if given), every live one with its data.
+
+    Live rows of a feed that stores data but have none yet are rendered and stored on the
+    primary (see :mod:`~rpde_publisher.writeback`); those it must leave are rendered
+    for this page only.
+    """
+    stores_data = feed.data_column is not None
+    rows = _fetch_rows(state, feed, cursor, organisation, render_missing=not stores_data)
+    missing = unrendered(rows) if stores_data else []
+    if missing:
+        stored = _store_rendered(state, feed, missing)
+        rows = with_data(rows, stored)
+        state.metrics.rendered_on_read(
+            feed.name, stored=len(stored), left=len(missing) - len(stored)
+        )
+        if len(stored) < len(missing):  # left for a later read: rendered for this page only
+            with state.read_sessions.connection(
+                feed.spec.table, statement_timeout=state.settings.statement_timeout
+            ) as connection:
+                rows = render_missing_rows(connection, feed, rows)
+    return rows
+
+
+def _fetch_rows(
+    state: AppState, feed: Feed, cursor: Cursor, organisation: t.Any, *, render_missing: bool
+) -> list[ItemRow]:
+    """:func:`~rpde_publisher.query.fetch_rows` on a read connection; a connection the
+    database dropped is retried once on a fresh one."""
     settings = state.settings
     for attempt in (1, 2):
         try:
@@ -221,6 +264,7 @@ def _read_rows(
                     settings.page_size,
                     settle_seconds=settings.settle_seconds,
                     organisation=organisation,
+                    render_missing=render_missing,
                 )
         except DBAPIError as exc:
             if attempt == 2 or not exc.connection_invalidated:
@@ -311,3 +355,21 @@ def too_many_requests(retry_after: int, limit: int) -> Response:
     )
     response.headers["Retry-After"] = str(retry_after)
     return response
+
+
+def _store_rendered(
+    state: AppState, feed: Feed, stamps: list[tuple[t.Any, t.Any]]
+) -> dict[t.Any, str]:
+    """Render and store the data of the items ``stamps`` names, on the primary database;
+    the data stored, by id (none if the database refused)."""
+    try:
+        with state.sessions.writing(
+            feed.spec.table, statement_timeout=state.settings.statement_timeout
+        ) as connection:
+            return {} if connection is None else store_rendered(connection, feed.spec, stamps)
+    except (DBAPIError, PoolTimeoutError) as exc:
+        # A writer holding a row (lock not available, SQLite busy) is expected: a later
+        # read stores it. Anything else (a read-only primary, say) is worth a warning.
+        log = logger.debug if isinstance(exc, OperationalError) else logger.warning
+        log("Feed %r did not store the data it rendered: %s", feed.name, exc)
+        return {}

@@ -113,6 +113,20 @@ def pg_engine(pg_url: str) -> t.Iterator[Engine]:
     engine.dispose()
 
 
+@pytest.fixture(params=["postgresql", "mysql"])
+def race_engine(request: pytest.FixtureRequest, models: Models, rpde: RPDE) -> t.Iterator[Engine]:
+    """The test models' tables on the databases with row locks, under READ COMMITTED (what
+    MySQL/MariaDB need for embedded feeds), for tests that hold one transaction while
+    another runs."""
+    url = request.getfixturevalue("pg_url" if request.param == "postgresql" else "mysql_url")
+    engine = create_engine(url, isolation_level="READ COMMITTED")
+    models.Base.metadata.drop_all(engine)
+    models.Base.metadata.create_all(engine)
+    yield engine
+    models.Base.metadata.drop_all(engine)
+    engine.dispose()
+
+
 @pytest.fixture
 def models() -> Models:
     return make_models()

@@ -12,7 +12,6 @@ import threading
 import time
 import typing as t
 from collections.abc import Callable
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine
@@ -28,17 +27,6 @@ from rpde_publisher import RPDE
 from .models import Models
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(params=["postgresql", "mysql"])
-def race_engine(request: pytest.FixtureRequest, models: Models, rpde: RPDE) -> Iterator[Engine]:
-    url = request.getfixturevalue("pg_url" if request.param == "postgresql" else "mysql_url")
-    engine = create_engine(url, isolation_level="READ COMMITTED")
-    models.Base.metadata.drop_all(engine)
-    models.Base.metadata.create_all(engine)
-    yield engine
-    models.Base.metadata.drop_all(engine)
-    engine.dispose()
 
 
 def waits_for_a_lock(engine: Engine, done: Callable[[], bool], seconds: float = 5) -> bool:

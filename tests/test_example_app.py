@@ -43,6 +43,9 @@ def test_first_start_seeds_every_feed_and_honours_the_opt_out(app: Flask) -> Non
     from example_app.seed import SeedSize
 
     size = SeedSize()
+    # Every live item is stored rendered, the slots (render_at="read") too: no first
+    # read has to render the whole seed.
+    assert all(row["rpde_data"] for rows in _feed_rows(app) for row in rows if not row["deleted"])
     client = app.test_client()
     states = {feed: feed_states(client, feed) for feed in FEEDS}
     assert len(states["session-series"]) == size.series
@@ -111,6 +114,13 @@ def test_sessions_keep_their_local_time_across_the_clock_change() -> None:
     assert len(offsets) == 2  # GMT before 29 March, BST after: UTC times differ
 
 
+def _feed_rows(app: Flask) -> list[list[dict[str, t.Any]]]:
+    from example_app.feeds import rpde
+
+    tables = _rows(app)
+    return [tables[feed.spec.table.name] for feed in rpde.feeds]
+
+
 def _rows(app: Flask) -> dict[str, list[dict[str, t.Any]]]:
     from example_app.models import db
 
@@ -143,6 +153,11 @@ def test_bulk_seeding_writes_exactly_what_the_orm_writes(tmp_path: Path) -> None
         with orm_app.app_context():
             seed(db.session, size, now=NOW)
             db.session.commit()
+            # Slots render on read (render_at="read"): the ORM's commit left them without
+            # data, which `flask rpde render --missing` (as bulk seeding) renders.
+            unrendered = _rows(orm_app)["slot"]
+            assert len(unrendered) == 150 and not any(row["rpde_data"] for row in unrendered)
+            assert render_items(db.engine, rpde) == 150
         with bulk_app.app_context():
             progress: list[int] = []
             assert insert_rows(db.engine, SeedPlan(size, now=NOW), progress=progress.append) == (

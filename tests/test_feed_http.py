@@ -201,6 +201,20 @@ def test_bad_parameters_get_a_400_naming_the_parameter(
     assert response.headers["Cache-Control"] == "no-store"
 
 
+def test_each_feed_reads_a_query_string_by_its_own_rules_every_time(client: t.Any) -> None:
+    """Cursors of recent query strings are kept per feed: the same query is valid for
+    a feed with string ids and not for one with integer ids, and a refused query is
+    refused again (nothing invalid is kept)."""
+    query = "afterTimestamp=1&afterId=court-7"
+    for _ in range(2):
+        assert client.get(f"/openactive/feeds/facility-uses?{query}").status_code == 200
+        refused = client.get(f"/openactive/feeds/session-series?{query}")
+        assert refused.status_code == 400
+        assert refused.get_json()["parameter"] == "afterId"
+    page = client.get(f"/openactive/feeds/facility-uses?{query}").get_json()
+    assert page["next"].endswith("?" + query), "an empty page after the cursor points at itself"
+
+
 def test_timestamp_parameters_on_a_change_number_feed_are_refused(client: t.Any) -> None:
     response = client.get("/openactive/feeds/events?afterTimestamp=1&afterId=1")
     assert response.status_code == 400

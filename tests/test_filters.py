@@ -115,6 +115,41 @@ def test_opting_out_and_in_again(db_engine: Engine, models: Models, opt_out_app:
         assert set(child_back.copy) == set(occurrence_walk.copy)
 
 
+def test_moving_a_row_on_the_way_moves_the_items_it_decides(
+    db_engine: Engine, models: Models, opt_out_app: t.Any
+) -> None:
+    """``embeds=["series.organisation"]``: a series handed to an organisation that opted
+    out turns its occurrences into tombstones, though no organisation row changed."""
+    client = opt_out_app.test_client()
+    with Session(db_engine) as session:
+        publishing = models.Organisation(name="Publishing trust")
+        opted_out = models.Organisation(name="Private club", publishes_open_data=False)
+        series = models.Series(name="Swim", organisation=publishing)
+        session.add_all([opted_out, series])
+        session.add_all(
+            [
+                models.Occurrence(series=series, starts=datetime(2030, 1, n + 1, tzinfo=UTC))
+                for n in range(2)
+            ]
+        )
+        session.commit()
+        occurrence_ids = {o.id for o in session.query(models.Occurrence)}
+        first = harvest(db_engine, client, OCCURRENCES)
+        assert set(first.copy) == occurrence_ids
+
+        series.organisation = opted_out  # a row on the way changes; the child does not
+        session.commit()
+        moved = harvest(db_engine, client, first.last_url, copy=first.copy)
+        assert {i["id"] for i in moved.items if i["state"] == "deleted"} == occurrence_ids
+        assert moved.copy == {}
+
+        series.organisation = publishing
+        session.commit()
+        back = harvest(db_engine, client, moved.last_url, copy=moved.copy)
+        assert set(back.copy) == occurrence_ids
+        assert back.copy == harvest(db_engine, client, OCCURRENCES).copy
+
+
 def test_a_filter_on_the_row_itself(db_engine: Engine, models: Models) -> None:
     rpde = RPDE()
     rpde.feed(

@@ -178,6 +178,7 @@ def test_render_missing_fills_data_left_empty_by_raw_sql(
         assert session.scalar(select(models.Series.rpde_data).where(models.Series.id == 1)) is None
     status = app.test_cli_runner().invoke(args=["rpde", "status", "--json"])
     assert json.loads(status.output)[0]["unrendered"] == 1
+    assert json.loads(status.output)[0]["render_at"] == "commit"
     result = app.test_cli_runner().invoke(args=["rpde", "render", "session-series", "--missing"])
     assert result.exit_code == 0 and "rendered 1 item(s)" in result.output
     assert live_data(tables, models)[1]["name"] == "raw"

@@ -12,10 +12,12 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from rpde_publisher import RPDE
 from rpde_publisher.backends import backend_for
 from rpde_publisher.status import feed_status
 
 from .models import make_app
+from .models import register_feeds
 from .walking import settle
 from .walking import walk
 
@@ -210,12 +212,27 @@ def test_sqlite_triggers_work_with_recursive_triggers_on(
     assert [deleted is not None for _, _, deleted in rows] == [True, False]
 
 
+@pytest.fixture
+def render_at() -> str:
+    return "commit"
+
+
+@pytest.fixture
+def rpde(models: t.Any, render_at: str) -> RPDE:
+    """The standard feeds, rendering at commit unless a test asks for ``render_at``."""
+    extension = RPDE()
+    register_feeds(extension, models, render_at=render_at)
+    return extension
+
+
+@pytest.mark.parametrize("render_at", ["commit", "read"])
 @pytest.mark.parametrize("db_engine", ["mysql"], indirect=True)
 def test_mysql_stamps_orm_writes_again_just_before_the_commit(
-    tables: Engine, models: t.Any
+    tables: Engine, models: t.Any, render_at: str
 ) -> None:
     """Clock stamps: a transaction that was slow to commit (lock waits, say) must not
-    commit stamps older than the settle lag, tombstones included."""
+    commit stamps older than the settle lag, tombstones included, whether it renders the
+    items (render_at="commit") or not ("read")."""
     with Session(tables) as session:
         session.add_all([models.Series(name="Swim"), models.Series(name="Yoga")])
         session.commit()

@@ -40,8 +40,11 @@ class SQLiteBackend:
     def ddl(self, spec: TableSpec, dialect: Dialect) -> list[str]:
         names = identifiers(spec, dialect)
         q, table, m, deleted, pk = names.quote, names.table, names.modified, names.deleted, names.id
-        tracked = [c for c in spec.table.columns if c is not spec.modified_column]
-        others = [c for c in tracked if c is not spec.data_column]
+        others = [
+            c
+            for c in spec.table.columns
+            if c is not spec.modified_column and c is not spec.data_column
+        ]
         other_changed = " OR ".join(f"NEW.{q(c.name)} IS NOT OLD.{q(c.name)}" for c in others)
         set_data = ""
         if spec.data_column is not None:
@@ -65,10 +68,10 @@ END""",
             # from a past value onto the counter's fresh one) from firing it again if
             # the app turned recursive triggers on. A user's UPDATE of the row stamped
             # most recently (its stamp already equal to the counter) must still fire.
+            # Only the data changing (stored by a read, see rpde_publisher.writeback) is
+            # not a change of the item: no fresh stamp.
             f"""CREATE TRIGGER {triggers["_update"]} AFTER UPDATE ON {table}
-WHEN (NEW.{m} IS NOT OLD.{m} OR {
-                " OR ".join(f"NEW.{q(c.name)} IS NOT OLD.{q(c.name)}" for c in tracked)
-            })
+WHEN (NEW.{m} IS NOT OLD.{m} OR {other_changed})
   AND NOT (NEW.{m} IS {_CLOCK} AND OLD.{m} IS NOT {_CLOCK})
 BEGIN
   {_BUMP}

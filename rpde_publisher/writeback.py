@@ -1,0 +1,126 @@
+"""Store the data a read rendered for items without it, where no writer can make it stale.
+
+Items get no stored data when raw SQL wrote them, or when their feed renders on read
+(``render_at="read"``); the page query then renders them on each read. Storing what was
+rendered makes later reads a plain range scan again. It must never wait for a writer and
+never store data older than the item: the rows are locked without waiting (``SKIP
+LOCKED``, ``NOWAIT``), rendered again under those locks, and stored only if the item
+still has the stamp the page showed. A data-only ``UPDATE`` is not a change of the item:
+the triggers neither restamp nor clear it (see :mod:`rpde_publisher.backends`).
+"""
+
+from __future__ import annotations
+
+import typing as t
+from collections.abc import Iterator
+from collections.abc import Sequence
+from contextlib import contextmanager
+
+from sqlalchemy import and_
+from sqlalchemy import bindparam
+from sqlalchemy import false
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.engine import Connection
+
+from .rendering import BATCH_SIZE
+from .tables import TableSpec
+
+#: How long SQLite may wait for another writer before the store is given up.
+SQLITE_BUSY_MILLISECONDS = 50
+
+
+def store_rendered(
+    connection: Connection, spec: TableSpec, stamps: Sequence[tuple[t.Any, t.Any]]
+) -> dict[t.Any, str]:
+    """Render and store the data of the items ``stamps`` names as ``(id, modified)``.
+
+    Runs in the caller's transaction, which should commit right after. Items another
+    transaction holds, or whose embedded rows it holds, are left without data; so are
+    items changed since the page showed them. A database error (``SQLITE_BUSY``, a lock
+    not available) propagates: the caller rolls back, and a later read tries again.
+    Returns the data stored, by id: rendered under the locks, so at least as new as
+    anything the page read.
+    """
+    renderer = spec.renderer
+    if renderer is None or spec.data_column is None or not stamps:
+        return {}
+    shown = dict(stamps)
+    with _short_busy_wait(connection):
+        if connection.dialect.name == "sqlite":
+            # SQLite's write lock first, so that no writer commits between render and store
+            # (a write that matches no row takes it; its SELECTs alone would take none).
+            connection.execute(
+                update(spec.table).where(false()).values({spec.data_column.name: None})
+            )
+        ready = _lock_unchanged(connection, spec, shown)
+        if not ready:
+            return {}
+        if connection.dialect.name != "sqlite":
+            for embedding in renderer.embeddings:
+                if embedding.links_live_in_children:
+                    continue  # a new child link writes the child, which bumps the item
+                embedding.lock_rows(connection, ready, nowait=True)
+        data = renderer.render(connection, ready)
+        if not data:
+            return {}
+        # Every row was checked under its lock (SQLite: the write lock): all are stored.
+        connection.execute(
+            _store_statement(spec),
+            [
+                {"_rpde_id": id_, "_rpde_modified": shown[id_], "_rpde_data": text}
+                for id_, text in data.items()
+            ],
+        )
+        return data
+
+
+def _lock_unchanged(
+    connection: Connection, spec: TableSpec, shown: dict[t.Any, t.Any]
+) -> list[t.Any]:
+    """The ids still live, without data and with the stamp shown, locked if free (id order)."""
+    ordered = sorted(shown)
+    ready: list[t.Any] = []
+    for start in range(0, len(ordered), BATCH_SIZE):
+        statement = (
+            select(spec.id_column, spec.modified_column)
+            .where(
+                spec.id_column.in_(ordered[start : start + BATCH_SIZE]),
+                spec.deleted_column.is_(None),
+                t.cast(t.Any, spec.data_column).is_(None),
+            )
+            .order_by(spec.id_column)
+        )
+        if connection.dialect.name != "sqlite":
+            statement = statement.with_for_update(skip_locked=True)
+        ready += [id_ for id_, modified in connection.execute(statement) if shown[id_] == modified]
+    return ready
+
+
+def _store_statement(spec: TableSpec) -> t.Any:
+    data_column = t.cast(t.Any, spec.data_column)
+    return (
+        update(spec.table)
+        .where(
+            and_(
+                spec.id_column == bindparam("_rpde_id"),
+                spec.modified_column == bindparam("_rpde_modified"),
+                data_column.is_(None),
+            )
+        )
+        .values({data_column.name: bindparam("_rpde_data")})
+    )
+
+
+@contextmanager
+def _short_busy_wait(connection: Connection) -> Iterator[None]:
+    """On SQLite, wait for another writer only briefly: a read must not hang on a store."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    previous = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+    connection.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_MILLISECONDS}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(previous or 0)}")
