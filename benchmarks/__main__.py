@@ -111,9 +111,10 @@ def run(
                     dataclasses.replace(plan.size, slots=plan.write_rows, embedding_series=0),
                 ),
             ):
-                if reuse and slot_count(db.url) == size.slots and db is not written:
+                seconds = seeding_seconds(db.url) if reuse and db is not written else None
+                if seconds is not None and slot_count(db.url) == size.slots:
                     _say(f"  reusing {db.name} ({size.slots:,} slots)")
-                    if db is big and (seconds := seeding_seconds(db.url)) is not None:
+                    if db is big:
                         figures["seed_seconds"] = seconds
                     continue
                 _say(f"  seeding {db.name} ({size.slots:,} slots)")

@@ -15,10 +15,9 @@ from datetime import timedelta
 from datetime import UTC
 
 from flask import Blueprint
-from flask import Flask
 from flask import request
 from flask import Response
-from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
 
 from .apps import BASE_URL
 from .apps import FEED_PATH
@@ -157,14 +156,14 @@ def stored_floor_page(
     return body.encode()
 
 
-def floor_app(url: str) -> Flask:
-    """A bare Flask app serving the floor as a view (``/floor``)."""
-    app = Flask("floor")
-    engine = create_engine(url)
+def floor_blueprint(engine: Engine) -> Blueprint:
+    """The floor as a view (``/floor``) on ``engine``, for the app under test to register:
+    in the same app, the floor's view and the toolkit's pay for the same app hooks."""
+    blueprint = Blueprint("floor", __name__)
     dialect = engine.dialect.name
     feed_url = BASE_URL + FEED_PATH
 
-    @app.get("/floor")
+    @blueprint.get("/floor")
     def floor() -> Response:
         after = None
         if "afterTimestamp" in request.args:
@@ -179,8 +178,7 @@ def floor_app(url: str) -> Flask:
             connection.close()
         return Response(body, content_type="application/json")
 
-    app.extensions["bench_engine"] = engine
-    return app
+    return blueprint
 
 
 def offset_blueprint() -> Blueprint:

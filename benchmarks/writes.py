@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import itertools
 import random
+import statistics
+import time
 import typing as t
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
+from flask import Flask
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from rpde_publisher.tables import spec_for
+from rpde_publisher.tables import TableSpec
+
 from .apps import bench_app
+from .apps import FEED_PATH
 from .plain import copy_booking_tables
 from .plain import PlainSlot
 from .timing import interleaved
@@ -19,11 +29,19 @@ from .timing import interleaved
 
 @dataclass
 class WriteFigures:
-    #: Booking a slot: load it, change ``remaining_uses``, commit. (tracked ms, plain ms)
+    #: Booking a slot: load it, change ``remaining_uses``, commit. (tracked ms, plain ms);
+    #: tracked as the example app publishes slots, ``render_at="read"``.
     update: tuple[float, float]
     #: Adding a slot to a facility, committed.
     insert: tuple[float, float]
     spread: float
+    #: The same booking and insert with ``render_at="commit"`` (ms, in the same rounds).
+    update_rendering_at_commit: float = 0.0
+    insert_rendering_at_commit: float = 0.0
+    #: Reading a page of ``first_read_items`` slots all written since the last read
+    #: (rendered, then stored) vs reading it again (stored): (first ms, again ms).
+    first_read: tuple[float, float] = (0.0, 0.0)
+    first_read_items: int = 0
 
 
 def measure_writes(url: str, *, repeats: int) -> WriteFigures:
@@ -73,8 +91,30 @@ def measure_writes(url: str, *, repeats: int) -> WriteFigures:
 
             return write
 
-        updates = interleaved({"tracked": book(Slot), "plain": book(PlainSlot)}, repeats=repeats)
-        inserts = interleaved({"tracked": add(Slot), "plain": add(PlainSlot)}, repeats=repeats)
+        spec = spec_for(Slot.__table__)
+        assert spec is not None and spec.render_at == "read"
+
+        def at_commit(write: t.Callable[[], None]) -> t.Callable[[], None]:
+            """``write`` with the slot table's data rendered at commit instead."""
+
+            def timed() -> None:
+                spec.render_at = "commit"
+                try:
+                    write()
+                finally:
+                    spec.render_at = "read"
+
+            return timed
+
+        updates = interleaved(
+            {"tracked": book(Slot), "commit": at_commit(book(Slot)), "plain": book(PlainSlot)},
+            repeats=repeats,
+        )
+        inserts = interleaved(
+            {"tracked": add(Slot), "commit": at_commit(add(Slot)), "plain": add(PlainSlot)},
+            repeats=repeats,
+        )
+        first_read, first_read_items = _first_read(app, spec, repeats=max(3, repeats // 10))
         with engine.begin() as connection:
             from .plain import PlainBase
 
@@ -89,4 +129,32 @@ def measure_writes(url: str, *, repeats: int) -> WriteFigures:
             inserts.spread("tracked"),
             inserts.spread("plain"),
         ),
+        update_rendering_at_commit=updates.median("commit") * 1000,
+        insert_rendering_at_commit=inserts.median("commit") * 1000,
+        first_read=first_read,
+        first_read_items=first_read_items,
     )
+
+
+def _first_read(app: Flask, spec: TableSpec, *, repeats: int) -> tuple[tuple[float, float], int]:
+    """The feed's first page read right after its items lost their data (as every item
+    written since the last read has none), then read again; medians in ms."""
+    client = app.test_client()
+    page = client.get(FEED_PATH).get_json()
+    ids = [item["id"] for item in page["items"] if item["state"] == "updated"]
+    data = t.cast(t.Any, spec.data_column)
+    clear = update(spec.table).where(spec.id_column.in_(ids)).values({data.name: None})
+    stored = select(func.count()).where(spec.id_column.in_(ids), data.isnot(None))
+    engine = app.extensions["sqlalchemy"].engine
+    first, again = [], []
+    with app.app_context():
+        for _ in range(repeats):
+            with engine.begin() as connection:  # data only: the items keep their places
+                connection.execute(clear)
+            for times in (first, again):
+                began = time.perf_counter()
+                assert client.get(FEED_PATH).status_code == 200
+                times.append(time.perf_counter() - began)
+            with engine.connect() as connection:
+                assert connection.execute(stored).scalar() == len(ids), "the read stored them"
+    return (statistics.median(first) * 1000, statistics.median(again) * 1000), len(ids)

@@ -79,15 +79,27 @@ def _prepare_database(app: Flask) -> None:
     if db.engine.dialect.name == "sqlite":
         _sqlite_pragmas(db.engine)
     db.create_all()
-    if (
+    seeding = (
         app.config["EXAMPLE_AUTO_SEED"]
         and db.session.scalar(select(Organisation.id).limit(1)) is None
-    ):
+    )
+    if seeding:
         from .seed import seed
 
         seed(db.session)
     ensure_admin_user(db.session, app)
     db.session.commit()
+    if seeding:
+        _render_unrendered()
+
+
+def _render_unrendered() -> None:
+    """Render what the seed's commit left to the first read (the slots, render_at="read"),
+    so that a freshly seeded database serves every page from stored data."""
+    from .bulk import render_items
+    from .feeds import rpde
+
+    render_items(db.engine, rpde)
 
 
 def _announce_admin(app: Flask) -> None:

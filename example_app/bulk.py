@@ -57,7 +57,8 @@ def insert_rows(engine: Engine, plan: SeedPlan, *, progress: Progress = _noop) -
 
 
 def render_items(engine: Engine, rpde: RPDE, *, progress: Progress = _noop) -> int:
-    """Render (and stamp) every feed item that has no data yet, a batch per transaction."""
+    """Render and store the data of every feed item that has none yet (moving none of
+    them: the inserts stamped them), a batch per transaction."""
     rendered = 0
     for feed in rpde.feeds:
         rendered += rerender(engine.begin, feed, only_missing=True, progress=progress)

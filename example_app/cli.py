@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from .admin.users import ensure_admin_user
+from .bulk import render_items
 from .feeds import rpde
 from .models import db
 from .seed import MINIMUM_ITEMS
@@ -68,9 +69,9 @@ def reseed_command(
         seed(db.session, size)
         ensure_admin_user(db.session, current_app)
         db.session.commit()
+        render_items(db.engine, rpde)  # the slots, which the commit leaves to the first read
     else:
         from .bulk import insert_rows
-        from .bulk import render_items
 
         plan = SeedPlan(size)
         phase = time.perf_counter()

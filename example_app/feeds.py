@@ -66,10 +66,13 @@ rpde.feed(
     publish_when=lambda: FacilityUse.organisation_id.in_(_publishing_organisations),
     organisation=FacilityUse.organisation_id,
 )
+# Every booking changes a slot: its data is rendered by the first read after the
+# change rather than by each booking (see docs/change-tracking.md).
 rpde.feed(
     Slot,
     kind="FacilityUse/Slot",
     schema=SlotSchema(),
+    render_at="read",
     embeds=["facility_use.organisation"],
     publish_when=lambda: Slot.facility_use_id.in_(_publishing_facilities),
     expires=Slot.end,
