@@ -177,7 +177,15 @@ def _before_commit(session: Session) -> None:
                 written_tables=changes.written_tables,
             )
             if spec.render_at == "commit"
-            else _moved_unrendered(_connection(session, spec), spec, ids, changes.bumped[spec])
+            else _moved_unrendered(
+                _connection(session, spec),
+                spec,
+                ids,
+                changes.bumped[spec],
+                lock=changes.bumped[spec] - changes.locked[spec],
+                relinked=changes.relinked[spec],
+                written_tables=changes.written_tables,
+            )
             for spec, ids in changes.items.items()
             if ids
         ]
@@ -297,14 +305,30 @@ class RenderedItems:
 
 
 def _moved_unrendered(
-    connection: Connection, spec: TableSpec, ids: set[t.Any], bumped: set[t.Any]
+    connection: Connection,
+    spec: TableSpec,
+    ids: t.Iterable[t.Any],
+    bumped: Collection[t.Any],
+    *,
+    lock: t.Iterable[t.Any] | None = None,
+    relinked: Collection[t.Any] | None = None,
+    written_tables: Collection[Table] = (),
 ) -> RenderedItems:
     """The store of a render_at="read" table: nothing rendered, the data left to the first
     read. The triggers cleared the data of the rows this transaction wrote; the items its
     children moved are moved and cleared here. On MySQL every changed item is stamped
     again here too, as a render at commit would: its clock stamp from the write may be
-    older than the settle lag by the time a commit that waited for locks lands."""
-    changed = ids if connection.dialect.name == "mysql" else bumped
+    older than the settle lag by the time a commit that waited for locks lands.
+
+    ``bumped`` are the items its children moved. The rows are locked as
+    :func:`render_items` locks them (same other arguments), the embedded rows of items
+    linked anew included. Without that share lock this transaction could commit while
+    another that renamed the row, and could not see the new link, is still open: a read
+    would then render the item with the old name, and the rename would not move it.
+    """
+    wanted = [id_ for id_ in ids if id_ is not None]
+    _lock_for_render(connection, spec, wanted, lock, relinked, written_tables)
+    changed = wanted if connection.dialect.name == "mysql" else bumped
     return RenderedItems(connection, spec, sorted(changed), None)
 
 
@@ -334,22 +358,36 @@ def render_items(
     SQLite takes no locks: it lets one transaction write at a time.
     """
     wanted = [id_ for id_ in ids if id_ is not None]
-    locking = bool(wanted) and connection.dialect.name != "sqlite"
-    if locking:
-        _lock_items(connection, spec, set(wanted if lock is None else lock) & set(wanted))
+    _lock_for_render(connection, spec, wanted, lock, relinked, written_tables)
     if spec.renderer is None or spec.data_column is None:
         return RenderedItems(connection, spec, wanted, None)
-    if locking and spec.renderer.embeddings:
-        _warn_of_snapshot_reads(connection)
-        for embedding in spec.renderer.embeddings:
-            if embedding.links_live_in_children:
-                continue  # linking to such a row writes (and so locks) the row
-            if relinked is None or embedding.links_outside_items(written_tables):
-                embedding.lock_rows(connection, wanted)
-            else:
-                embedding.lock_rows(connection, [i for i in wanted if i in relinked])
     data = spec.renderer.render(connection, wanted) if wanted else {}
     return RenderedItems(connection, spec, wanted, data)
+
+
+def _lock_for_render(
+    connection: Connection,
+    spec: TableSpec,
+    wanted: list[t.Any],
+    lock: t.Iterable[t.Any] | None,
+    relinked: Collection[t.Any] | None,
+    written_tables: Collection[Table],
+) -> None:
+    """Lock the items among ``wanted`` not locked yet, then the rows they embed where a
+    render needs them held (see :func:`render_items`). SQLite takes no locks."""
+    if not wanted or connection.dialect.name == "sqlite":
+        return
+    _lock_items(connection, spec, set(wanted if lock is None else lock) & set(wanted))
+    if spec.renderer is None or spec.data_column is None or not spec.renderer.embeddings:
+        return
+    _warn_of_snapshot_reads(connection)
+    for embedding in spec.renderer.embeddings:
+        if embedding.links_live_in_children:
+            continue  # linking to such a row writes (and so locks) the row
+        if relinked is None or embedding.links_outside_items(written_tables):
+            embedding.lock_rows(connection, wanted)
+        else:
+            embedding.lock_rows(connection, [i for i in wanted if i in relinked])
 
 
 def _data_update(spec: TableSpec) -> Update:
