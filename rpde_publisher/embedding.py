@@ -103,11 +103,41 @@ class Embedding:
             batch = list(parent_ids[start : start + BATCH_SIZE])
             connection.execute(statement, {PARENT_IDS: batch}).all()
 
-    def _embedded_rows(self, *, nowait: bool) -> Select[t.Any]:
+    @property
+    def many_to_one(self) -> bool:
+        """Whether every step leads to at most one row (no collection, no link table)."""
+        return all(not relationship.uselist for relationship in self.path)
+
+    def leads_into(self, other: Embedding) -> bool:
+        """Whether ``other``'s path goes on from the end of this one's."""
+        return len(other.path) > len(self.path) and other.path[: len(self.path)] == self.path
+
+    def lock_whole_path(
+        self, connection: Connection, parent_ids: Sequence[t.Any], *, nowait: bool = False
+    ) -> set[t.Any]:
+        """Lock every row along this many-to-one path from ``parent_ids`` in one
+        statement a batch; returns the parents whose path reaches its last row (for the
+        others nothing is locked: the joins are inner ones)."""
+        statement = self._whole_path_nowait if nowait else self._whole_path
+        reached: set[t.Any] = set()
+        for start in range(0, len(parent_ids), BATCH_SIZE):
+            batch = list(parent_ids[start : start + BATCH_SIZE])
+            reached.update(connection.execute(statement, {PARENT_IDS: batch}).scalars())
+        return reached
+
+    @cached_property
+    def _whole_path(self) -> Select[t.Any]:
+        return self._embedded_rows(nowait=False, whole_path=True)
+
+    @cached_property
+    def _whole_path_nowait(self) -> Select[t.Any]:
+        return self._embedded_rows(nowait=True, whole_path=True)
+
+    def _embedded_rows(self, *, nowait: bool, whole_path: bool = False) -> Select[t.Any]:
         parent_id = _primary_key_attribute(self.parent_model)
         targets = [aliased(relationship.mapper.class_) for relationship in self.path]
         child_id = _primary_key_attribute(targets[-1])
-        statement = select(child_id).select_from(self.parent_model)
+        statement = select(parent_id if whole_path else child_id).select_from(self.parent_model)
         source: t.Any = self.parent_model
         for relationship, target in zip(self.path, targets, strict=True):
             statement = statement.join(getattr(source, relationship.key).of_type(target))
@@ -116,7 +146,9 @@ class Embedding:
         return (
             statement.where(parent_id.in_(bindparam(PARENT_IDS, expanding=True)))
             .order_by(child_id)
-            .with_for_update(read=True, nowait=nowait, of=targets[-1])
+            .with_for_update(
+                read=True, nowait=nowait, of=targets if whole_path else targets[-1]
+            )
         )
 
     def loader_option(self) -> ORMOption:
@@ -161,11 +193,46 @@ def loader_options(embeddings: Sequence[Embedding]) -> tuple[ORMOption, ...]:
     return tuple(
         item.loader_option()
         for item in embeddings
-        if not any(
-            len(other.path) > len(item.path) and other.path[: len(item.path)] == item.path
-            for other in embeddings
-        )
+        if not any(item.leads_into(other) for other in embeddings)
     )
+
+
+def lock_embedded_rows(
+    connection: Connection,
+    embeddings: Sequence[Embedding],
+    parent_ids: Sequence[t.Any],
+    *,
+    nowait: bool = False,
+) -> None:
+    """Lock the rows each of ``embeddings`` reaches from ``parent_ids``, as
+    :meth:`Embedding.lock_rows` does.
+
+    A many-to-one path locks the rows of the paths it goes on from in its own statement
+    (``facility_use.organisation`` locks the facility too), and those shorter paths are
+    locked on their own only for the parents it did not reach (a link left empty on the
+    way): a new item costs one statement, not one per path.
+    """
+    if not parent_ids:
+        return
+    reached_by_longer: dict[Embedding, set[t.Any]] = {
+        item: set()
+        for item in embeddings
+        if any(item.leads_into(other) and other.many_to_one for other in embeddings)
+    }
+    for item in embeddings:
+        if item in reached_by_longer:
+            continue
+        shorter = [other for other in reached_by_longer if other.leads_into(item)]
+        if item.many_to_one and shorter:
+            reached = item.lock_whole_path(connection, parent_ids, nowait=nowait)
+            for other in shorter:
+                reached_by_longer[other] |= reached
+        else:
+            item.lock_rows(connection, parent_ids, nowait=nowait)
+    for item, reached in reached_by_longer.items():
+        rest = [id_ for id_ in parent_ids if id_ not in reached]
+        if rest:
+            item.lock_rows(connection, rest, nowait=nowait)
 
 
 def register(embedding: Embedding) -> None:

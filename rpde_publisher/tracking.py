@@ -38,6 +38,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from .columns import utcnow
 from .embedding import embedded_in
 from .embedding import Embedding
+from .embedding import lock_embedded_rows
 from .rendering import BATCH_SIZE
 from .tables import spec_for
 from .tables import TableSpec
@@ -381,13 +382,18 @@ def _lock_for_render(
     if spec.renderer is None or spec.data_column is None or not spec.renderer.embeddings:
         return
     _warn_of_snapshot_reads(connection)
+    every_item: list[Embedding] = []
+    relinked_items: list[Embedding] = []
     for embedding in spec.renderer.embeddings:
         if embedding.links_live_in_children:
             continue  # linking to such a row writes (and so locks) the row
         if relinked is None or embedding.links_outside_items(written_tables):
-            embedding.lock_rows(connection, wanted)
+            every_item.append(embedding)
         else:
-            embedding.lock_rows(connection, [i for i in wanted if i in relinked])
+            relinked_items.append(embedding)
+    lock_embedded_rows(connection, every_item, wanted)
+    if relinked_items and relinked is not None:
+        lock_embedded_rows(connection, relinked_items, [i for i in wanted if i in relinked])
 
 
 def _data_update(spec: TableSpec) -> Update:

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.engine import Connection
 
+from .embedding import lock_embedded_rows
 from .rendering import BATCH_SIZE
 from .tables import TableSpec
 
@@ -57,10 +58,9 @@ def store_rendered(
         if not ready:
             return {}
         if connection.dialect.name != "sqlite":
-            for embedding in renderer.embeddings:
-                if embedding.links_live_in_children:
-                    continue  # a new child link writes the child, which bumps the item
-                embedding.lock_rows(connection, ready, nowait=True)
+            # A new link to a child row writes the child, which bumps the item: no lock.
+            embeddings = [e for e in renderer.embeddings if not e.links_live_in_children]
+            lock_embedded_rows(connection, embeddings, ready, nowait=True)
         data = renderer.render(connection, ready)
         if not data:
             return {}

@@ -12,6 +12,8 @@ import threading
 import time
 import typing as t
 from collections.abc import Callable
+from datetime import datetime
+from datetime import timezone
 
 import pytest
 from sqlalchemy import create_engine
@@ -20,9 +22,11 @@ from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from rpde_publisher import RPDE
+from rpde_publisher.embedding import lock_embedded_rows
 
 from .models import Models
 
@@ -242,3 +246,58 @@ def test_mysql_under_repeatable_read_warns_that_embedded_data_can_go_stale(
     finally:
         models.Base.metadata.drop_all(engine)
         engine.dispose()
+
+
+def test_a_many_to_one_path_locks_the_rows_on_the_way_in_the_same_statement(
+    race_engine: Engine, models: Models, rpde: RPDE
+) -> None:
+    """``series.organisation`` locks the series and its organisation in one statement;
+    where the series has no organisation, the series is still locked, by a second one."""
+    feed = rpde.feed(
+        models.Occurrence,
+        kind="ScheduledSession",
+        schema=models.OccurrenceSchema,
+        embeds=["series.organisation"],
+    )
+    embeddings = feed.embeddings()
+    assert [len(embedding.path) for embedding in embeddings] == [1, 2]
+    with Session(race_engine) as session:
+        whole = models.Series(name="Swim", organisation=models.Organisation(name="Leisure"))
+        broken = models.Series(name="Yoga")
+        now = datetime.now(timezone.utc)
+        occurrences = [
+            models.Occurrence(series=whole, starts=now),
+            models.Occurrence(series=broken, starts=now),
+        ]
+        session.add_all(occurrences)
+        session.commit()
+        rows = {
+            "series": whole.id,
+            "organisation": whole.organisation_id,
+            "broken series": broken.id,
+        }
+        whole_id, broken_id = (occurrence.id for occurrence in occurrences)
+    statements: list[str] = []
+
+    def locked(table: str, id_: int) -> bool:
+        """Whether another transaction holds the row (a write lock cannot be had at once)."""
+        with race_engine.connect() as other:
+            try:
+                other.execute(
+                    text(f"SELECT id FROM {table} WHERE id = :id FOR UPDATE NOWAIT"), {"id": id_}
+                )
+            except DBAPIError:
+                return True
+            return False
+
+    with race_engine.connect() as connection:
+        event.listen(connection, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        lock_embedded_rows(connection, embeddings, [whole_id])
+        assert len(statements) == 1
+        assert locked("series", rows["series"]) and locked("organisation", rows["organisation"])
+        assert not locked("series", rows["broken series"])
+        lock_embedded_rows(connection, embeddings, [broken_id])
+        assert len(statements) == 3
+        assert locked("series", rows["broken series"])
+        connection.rollback()
+    assert not locked("series", rows["series"])
