@@ -105,8 +105,9 @@ organisation's tombstones (about 38 KB a page), measured on their own.
   `CACHE_THRESHOLD`) for large feeds.
 - **Writes.** The same transaction through the ORM on two copies of the slot table with the
   same columns and indexes and the same rows: `Slot` (triggers, change tracking, data
-  rendered at commit) and `PlainSlot` (`benchmarks/plain.py`: no triggers, no feed, so the
-  session listeners find nothing to do). A booking loads a slot, changes
+  rendered by the first read, and at commit for comparison) and `PlainSlot`
+  (`benchmarks/plain.py`: no triggers, no feed, so the session listeners find nothing to
+  do). A booking loads a slot, changes
   `remaining_uses` and commits; a new slot is added and committed. The two models take
   turns on the same engine.
 - **Embedded edit.** Renaming a place embedded in 1,000 session series (and, for
@@ -218,17 +219,22 @@ known:
   `RedisCache`, as production runs) the server's memory does not depend on the feed's
   size. The example app's default `SimpleCache` keeps up to `CACHE_THRESHOLD` pages per
   worker, which is the growth the table reports with it.
-- **Rows near their targets.** Three rows have landed within about 20% of their targets
+- **Rows near their targets.** Four rows have landed within about 20% of their targets
   in recent runs and can fall either side on this shared machine. The cached page over
-  HTTP (0.80-0.89x against 0.8x) is explained above. The page of 500 tombstones against
-  the floor's view (0.76-0.98x against 1.0x, on both databases): tombstones carry no
-  data, so the costs every page pays whatever it holds (parsing the cursor, the
-  connection, the `ETag`, the response headers, the metrics) weigh most there; on pages
-  of live items the view costs a quarter to a third of the floor's. SQLite's page at
-  depth 900,000
-  against OFFSET (19-24x against 20x): most of the OFFSET view's cost is marshmallow
-  over 500 ORM objects (about 23 ms at depth 0, against 25-30 ms for the scan to depth
-  900,000), so the ratio moves with how fast the machine runs Python at the time.
+  HTTP (0.80-0.91x against 0.8x) is explained above. The page of 500 tombstones against
+  the floor's view (0.76-0.98x against 1.0x on both databases in runs begun on a quiet
+  machine; SQLite's came to 1.08x and 1.18x in two runs begun while the machine was
+  still busy, load 0.9-1.5): tombstones carry no data, so the costs every page pays
+  whatever it holds (parsing the cursor, the connection, the `ETag`, the response
+  headers, the metrics) weigh most there; on pages of live items the view costs a
+  quarter to a third of the floor's. SQLite's page at depth 900,000 against OFFSET
+  (19-28x against 20x): most of the OFFSET view's cost is marshmallow over 500 ORM
+  objects (about 23 ms at depth 0, against 25-30 ms for the scan to depth 900,000), so
+  the ratio moves with how fast the machine runs Python at the time. A new slot on
+  PostgreSQL (1.39-1.46x against 1.5x): its transaction locks the slot's facility and
+  organisation `FOR SHARE` in one statement before it commits (see the change-tracking
+  guide: a rename of either must not be left out of a read's render), which a plain
+  insert does not; bookings take no such lock.
 - **Noise.** Figures near a target (within about 10%) can land either side of it from one
   run to the next on this shared machine.
 

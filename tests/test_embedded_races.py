@@ -13,7 +13,7 @@ import time
 import typing as t
 from collections.abc import Callable
 from datetime import datetime
-from datetime import timezone
+from datetime import UTC
 
 import pytest
 from sqlalchemy import create_engine
@@ -264,7 +264,7 @@ def test_a_many_to_one_path_locks_the_rows_on_the_way_in_the_same_statement(
     with Session(race_engine) as session:
         whole = models.Series(name="Swim", organisation=models.Organisation(name="Leisure"))
         broken = models.Series(name="Yoga")
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         occurrences = [
             models.Occurrence(series=whole, starts=now),
             models.Occurrence(series=broken, starts=now),
