@@ -7,20 +7,15 @@ data must never keep a place's old name once both transactions have committed.
 
 from __future__ import annotations
 
-import json
 import threading
-import time
 import typing as t
-from collections.abc import Callable
 from datetime import datetime
 from datetime import UTC
 
 import pytest
 from sqlalchemy import create_engine
 from sqlalchemy import event
-from sqlalchemy import select
 from sqlalchemy import text
-from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -29,71 +24,15 @@ from rpde_publisher import RPDE
 from rpde_publisher.embedding import lock_embedded_rows
 
 from .models import Models
+from .races import in_thread
+from .races import link_to_place
+from .races import new_place
+from .races import rename
+from .races import share_locks_of_a_booking_and_a_move
+from .races import stored_data
+from .races import waits_for_a_lock
 
 pytestmark = pytest.mark.slow
-
-
-def waits_for_a_lock(engine: Engine, done: Callable[[], bool], seconds: float = 5) -> bool:
-    """Whether some session waits for a row lock before ``done()`` or the time is up."""
-    if engine.dialect.name == "postgresql":
-        lock_waits = text(
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE wait_event_type = 'Lock' AND datname = current_database()"
-        )
-    else:  # MariaDB: a statement of another connection that has been running for a while
-        lock_waits = text(
-            "SELECT count(*) FROM information_schema.processlist WHERE command = 'Query'"
-            " AND id <> connection_id() AND db = database() AND time_ms > 300"
-        )
-    with engine.connect() as watcher:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline and not done():
-            waiting = watcher.execute(lock_waits).scalar()
-            watcher.rollback()  # pg_stat_activity is read once per transaction
-            if waiting:
-                return True
-            time.sleep(0.02)
-    return False
-
-
-def in_thread(work: Callable[[], None]) -> threading.Thread:
-    thread = threading.Thread(target=work)
-    thread.start()
-    return thread
-
-
-def rename(
-    engine: Engine, models: Models, place_id: int, name: str, *, bulk: bool = False
-) -> Callable[[], None]:
-    def work() -> None:
-        with Session(engine) as session:
-            if bulk:  # a bulk ORM UPDATE: tracking's other path
-                session.execute(
-                    update(models.Place).where(models.Place.id == place_id).values(name=name)
-                )
-            else:
-                place = session.get(models.Place, place_id)
-                assert place is not None
-                place.name = name
-            session.commit()
-
-    return work
-
-
-def new_place(engine: Engine, models: Models, name: str = "Pool") -> int:
-    with Session(engine) as session:
-        place = models.Place(name=name)
-        session.add(place)
-        session.commit()
-        return t.cast(int, place.id)
-
-
-def stored_data(engine: Engine, models: Models, series_id: int) -> dict[str, t.Any]:
-    with Session(engine) as session:
-        stored = session.scalar(
-            select(models.Series.rpde_data).where(models.Series.id == series_id)
-        )
-    return t.cast(dict[str, t.Any], json.loads(stored or "{}"))
 
 
 def test_a_parent_edit_racing_an_item_edit_leaves_neither_change_out(
@@ -173,17 +112,7 @@ def test_a_rename_after_an_item_was_linked_and_rendered_moves_the_item(
     renamer: list[threading.Thread] = []
     waited: list[bool] = []
     adding = Session(race_engine)
-    if link == "created":
-        series = models.Series(name="Swim", place_id=place_id)
-        adding.add(series)
-    else:
-        series = adding.get(models.Series, existing_id)
-        if link == "moved by foreign key":
-            series.place_id = place_id
-        else:
-            series.place = adding.get(models.Place, place_id)
-    adding.flush()
-    series_id = series.id
+    series_id = link_to_place(adding, models, link, existing_id, place_id)
 
     def rename_now(connection: t.Any) -> None:  # rendered, about to commit
         renamer.append(in_thread(rename(race_engine, models, place_id, "Lido", bulk=bulk)))
@@ -202,32 +131,10 @@ def test_only_items_linked_anew_lock_the_rows_they_embed(
 ) -> None:
     """An edit that leaves the item's links alone (a booking) takes no share locks: it
     would make every booking write to its place's and organisation's rows."""
-    with Session(race_engine) as session:
-        series = models.Series(name="Swim", place=models.Place(name="Pool"))
-        session.add(series)
-        session.commit()
-        series_id = series.id
-    statements: list[str] = []
-
-    def record(conn: t.Any, cursor: t.Any, statement: str, *args: t.Any) -> None:
-        statements.append(statement)
-
-    event.listen(race_engine, "before_cursor_execute", record)
-    with Session(race_engine) as session:
-        edited = session.get(models.Series, series_id)
-        assert edited is not None
-        edited.name = "Swim club"
-        session.commit()
-    shared = " FOR SHARE" if race_engine.dialect.name == "postgresql" else " LOCK IN SHARE MODE"
-    assert not [s for s in statements if shared in s]
-    with Session(race_engine) as session:
-        edited = session.get(models.Series, series_id)
-        assert edited is not None
-        edited.place = models.Place(name="Lido")
-        session.commit()
-    locked = [s.split()[1].split(".")[0] for s in statements if shared in s]
+    booked, moved, series_id = share_locks_of_a_booking_and_a_move(race_engine, models)
+    assert booked == []
     # Each many-to-one path of the item, once; the offers point at the item themselves.
-    assert sorted(locked) == ["organisation_1", "place_1"]
+    assert moved == ["organisation_1", "place_1"]
     assert stored_data(race_engine, models, series_id)["place"] == {"name": "Lido"}
 
 

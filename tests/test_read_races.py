@@ -25,9 +25,11 @@ from rpde_publisher import RPDE
 from .models import make_app
 from .models import Models
 from .models import register_feeds
-from .test_embedded_races import in_thread
-from .test_embedded_races import new_place
-from .test_embedded_races import waits_for_a_lock
+from .races import in_thread
+from .races import link_to_place
+from .races import new_place
+from .races import share_locks_of_a_booking_and_a_move
+from .races import waits_for_a_lock
 from .walking import settle
 from .walking import walk
 
@@ -64,15 +66,8 @@ def test_an_item_linked_to_a_place_being_renamed_is_never_served_with_the_old_na
     cursor = [walk(client, FEED, copy=copy).last_url]
 
     linking = Session(race_engine)
-    if link == "created":
-        series = models.Series(name="Swim", place_id=place_id)
-        linking.add(series)
-    else:
-        series = linking.get(models.Series, existing_id)
-        assert series is not None
-        series.place_id = place_id
-    linking.flush()  # its transaction id is now older than the rename's
-    series_id = series.id
+    # Flushed: its transaction id is now older than the rename's.
+    series_id = link_to_place(linking, models, link, existing_id, place_id)
     renaming = Session(race_engine)
     place = renaming.get(models.Place, place_id)
     assert place is not None
@@ -96,28 +91,9 @@ def test_an_item_linked_to_a_place_being_renamed_is_never_served_with_the_old_na
     assert waited == [True], "the link did not wait for the rename"
 
 
-@pytest.mark.parametrize("race_engine", ["postgresql", "mysql"], indirect=True)
 def test_only_links_made_anew_take_share_locks(race_engine: Engine, models: Models) -> None:
-    """A booking (an edit that leaves the links alone) writes no share locks onto the
-    item's place and organisation; moving the item to another place locks that place."""
-    with Session(race_engine) as session:
-        series = models.Series(name="Swim", place=models.Place(name="Pool"))
-        session.add(series)
-        session.commit()
-        series_id = series.id
-    statements: list[str] = []
-    event.listen(race_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
-    shared = " FOR SHARE" if race_engine.dialect.name == "postgresql" else " LOCK IN SHARE MODE"
-    with Session(race_engine) as session:
-        edited = session.get(models.Series, series_id)
-        assert edited is not None
-        edited.name = "Swim club"
-        session.commit()
-    assert not [s for s in statements if shared in s]
-    with Session(race_engine) as session:
-        edited = session.get(models.Series, series_id)
-        assert edited is not None
-        edited.place = models.Place(name="Lido")
-        session.commit()
-    locked = [s.split()[1].split(".")[0] for s in statements if shared in s]
-    assert sorted(locked) == ["organisation_1", "place_1"]
+    """Rendering on read, as at commit: a booking writes no share locks onto the item's
+    place and organisation; moving the item to another place locks them."""
+    booked, moved, _ = share_locks_of_a_booking_and_a_move(race_engine, models)
+    assert booked == []
+    assert moved == ["organisation_1", "place_1"]

@@ -25,6 +25,7 @@ from rpde_publisher.writeback import store_rendered
 from .models import make_app
 from .models import Models
 from .models import register_feeds
+from .races import new_place
 from .walking import settle
 from .walking import walk
 
@@ -78,14 +79,6 @@ def add_series(engine: Engine, models: Models, render_at: str, name: str, place_
         session.add(series)
         session.commit()
         return t.cast(int, series.id)
-
-
-def new_place(engine: Engine, models: Models, name: str) -> int:
-    with Session(engine) as session:
-        place = models.Place(name=name)
-        session.add(place)
-        session.commit()
-        return t.cast(int, place.id)
 
 
 def test_a_read_stores_the_data_it_rendered_without_moving_the_item(
