@@ -103,6 +103,9 @@ class Feed:
         embeddings = self.embeddings()
         for item in embeddings:
             embedding.register(item)
+            read_embeddings = self.spec.read_embeddings
+            if self.data_column is None and all(e.path != item.path for e in read_embeddings):
+                read_embeddings.append(item)
         options = embedding.loader_options(embeddings)
         renderers = {self.renderer}
         if self.spec.renderer is not None and self.spec.renderer.schema is self.schema:

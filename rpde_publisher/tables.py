@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from .errors import ConfigurationError
 
 if t.TYPE_CHECKING:
+    from .embedding import Embedding
     from .rendering import Renderer
 
 Ordering = t.Literal["modified", "change_number"]
@@ -50,6 +51,20 @@ class TableSpec:
     render_at: RenderAt = "commit"
     #: Which feeds (by name) registered this table, to catch conflicting registrations.
     feed_names: set[str] = field(default_factory=set)
+    #: The embedded paths of feeds that store no data here (``data=None``): they render
+    #: the items on every read, so a write locks those rows as a render would.
+    read_embeddings: list[Embedding] = field(default_factory=list)
+
+    def embeddings_to_lock(self) -> list[Embedding]:
+        """Every embedded path a read or a stored render of this table's items follows."""
+        stored = []
+        if self.renderer is not None and self.data_column is not None:
+            stored = list(self.renderer.embeddings)
+        return stored + [
+            item
+            for item in self.read_embeddings
+            if not any(other.path == item.path for other in stored)
+        ]
 
     @property
     def id_is_integer(self) -> bool:

@@ -375,16 +375,18 @@ def _lock_for_render(
     written_tables: Collection[Table],
 ) -> None:
     """Lock the items among ``wanted`` not locked yet, then the rows they embed where a
-    render needs them held (see :func:`render_items`). SQLite takes no locks."""
+    render needs them held (see :func:`render_items`), for the stored data and for feeds
+    rendering on every read (``data=None``) alike. SQLite takes no locks."""
     if not wanted or connection.dialect.name == "sqlite":
         return
     _lock_items(connection, spec, set(wanted if lock is None else lock) & set(wanted))
-    if spec.renderer is None or spec.data_column is None or not spec.renderer.embeddings:
+    embeddings = spec.embeddings_to_lock()
+    if not embeddings:
         return
     _warn_of_snapshot_reads(connection)
     every_item: list[Embedding] = []
     relinked_items: list[Embedding] = []
-    for embedding in spec.renderer.embeddings:
+    for embedding in embeddings:
         if embedding.links_live_in_children:
             continue  # linking to such a row writes (and so locks) the row
         if relinked is None or embedding.links_outside_items(written_tables):

@@ -1,5 +1,6 @@
-"""Feeds rendered on read (``render_at="read"``): a read must never serve an embedded
-row's old values that no later change of the item will correct.
+"""Feeds rendered on read (``render_at="read"``, or ``data=None``: on every read): a read
+must never serve an embedded row's old values that no later change of the item will
+correct.
 
 The race: an item is linked to a place in one transaction while another renames the
 place. The rename looks for the place's items before the link is committed, so it does
@@ -38,11 +39,15 @@ pytestmark = pytest.mark.slow
 FEED = "http://localhost/openactive/feeds/session-series"
 
 
-@pytest.fixture
-def rpde(models: Models) -> RPDE:
-    """The standard feeds, the series rendered on read."""
+@pytest.fixture(params=["render_at=read", "data=None"])
+def rpde(request: pytest.FixtureRequest, models: Models) -> RPDE:
+    """The standard feeds, the series rendered on read: stored by the first read, or
+    rendered on every read (no stored data)."""
     extension = RPDE()
-    register_feeds(extension, models, render_at="read")
+    if request.param == "data=None":
+        register_feeds(extension, models, data=None)
+    else:
+        register_feeds(extension, models, render_at="read")
     return extension
 
 
