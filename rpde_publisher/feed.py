@@ -103,9 +103,9 @@ class Feed:
         embeddings = self.embeddings()
         for item in embeddings:
             embedding.register(item)
-            read_embeddings = self.spec.read_embeddings
-            if self.data_column is None and all(e.path != item.path for e in read_embeddings):
-                read_embeddings.append(item)
+        if self.data_column is None:  # rendered on every read: writes lock what it embeds
+            known = self.spec.read_embeddings
+            known += [item for item in embeddings if all(e.path != item.path for e in known)]
         options = embedding.loader_options(embeddings)
         renderers = {self.renderer}
         if self.spec.renderer is not None and self.spec.renderer.schema is self.schema:
