@@ -53,7 +53,7 @@ class Embedding:
             criterion = (
                 attribute.any(criterion) if relationship.uselist else attribute.has(criterion)
             )
-        return select(self.parent.id_column).where(criterion, self.parent.deleted_column.is_(None))
+        return select(self.parent.id_column).where(criterion, self.parent.is_live())
 
     @property
     def links_live_in_children(self) -> bool:

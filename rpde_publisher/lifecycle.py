@@ -19,6 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from .columns import utcnow
 from .feed import Feed
+from .tables import as_column_time
 from .tables import TOUCH
 from .tracking import write_items
 from .writeback import store_rendered
@@ -43,7 +44,7 @@ def purgeable(connection: Connection, feed: Feed, retention: timedelta, now: dat
         connection.execute(
             select(func.count())
             .select_from(spec.table)
-            .where(spec.deleted_column < now - retention)
+            .where(spec.deleted_before(now - retention))
         ).scalar_one()
     )
 
@@ -64,7 +65,7 @@ def purge(
     """
     spec = feed.spec
     cutoff = (now or utcnow()) - retention
-    old = spec.deleted_column < cutoff
+    old = spec.deleted_before(cutoff)
 
     def remove(connection: Connection, ids: list[t.Any]) -> None:
         # Deleting a tombstone removes it: the triggers only keep live rows.
@@ -88,13 +89,13 @@ def retire(
         raise ValueError(f"Feed {feed.name!r} has no expires= column to retire items by.")
     spec = feed.spec
     moment = now or utcnow()
-    past = and_(spec.deleted_column.is_(None), spec.table.c[_column_key(feed.expires)] < moment)
+    past = and_(spec.is_live(), feed.expires < as_column_time(feed.expires, moment))
 
     def tombstone(connection: Connection, ids: list[t.Any]) -> None:
         connection.execute(
             update(spec.table)
             .where(spec.id_column.in_(ids), past)
-            .values({spec.deleted_column.name: moment})
+            .values({spec.deleted_column.name: spec.deleted_value(moment)})
         )
 
     return _in_batches(begin, feed, past, tombstone, progress)
@@ -124,7 +125,7 @@ def rerender(
     return _in_batches(
         begin,
         feed,
-        spec.deleted_column.is_(None),
+        spec.is_live(),
         lambda connection, ids: write_items(connection, spec, ids),
         progress,
     )
@@ -142,7 +143,7 @@ def _store_missing(
     while True:
         with begin() as connection:
             query = select(spec.id_column, spec.modified_column).where(
-                spec.deleted_column.is_(None), spec.data_column.is_(None)
+                spec.is_live(), spec.data_column.is_(None)
             )
             if after is not None:
                 query = query.where(spec.id_column > after)
@@ -211,10 +212,3 @@ def _in_batches(
         after = ids[-1]
         total += len(ids)
         progress(len(ids))
-
-
-def _column_key(column: t.Any) -> str:
-    if isinstance(column, str):
-        return column
-    expression = getattr(column, "expression", column)
-    return str(getattr(expression, "name", None) or column.key)

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger
 from sqlalchemy import event
 from sqlalchemy import FetchedValue
+from sqlalchemy import inspect
 from sqlalchemy import Select
 from sqlalchemy import select
 from sqlalchemy import Text
@@ -20,6 +21,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from .columns import UTCDateTime
 from .tables import prepare_table
+from .tables import spec_for
+from .tables import TableSpec
 
 _Self = t.TypeVar("_Self", bound="FeedMixin")
 
@@ -52,17 +55,27 @@ class FeedMixin:
     @hybrid_property
     def is_live(self) -> bool:
         """Whether the row is live (not a tombstone). Usable in queries too."""
-        return self.deleted is None
+        spec = _spec(type(self))
+        key = inspect(type(self)).get_property_by_column(spec.deleted_column).key
+        return spec.value_is_live(getattr(self, key))
 
     @is_live.inplace.expression
     @classmethod
     def _is_live_expression(cls) -> ColumnElement[bool]:
-        return cls.deleted.is_(None)
+        return _spec(cls).is_live()
 
     @classmethod
     def live(cls: type[_Self]) -> Select[t.Any]:
         """``select(Model)`` limited to live rows: what your app's own pages should show."""
-        return select(cls).where(cls.deleted.is_(None))
+        return select(cls).where(_spec(cls).is_live())
+
+
+def _spec(cls: type[t.Any]) -> TableSpec:
+    """The feed spec of ``cls``'s table: its ``deleted`` column may be the app's own
+    (``rpde.feed(..., deleted=...)``)."""
+    spec = spec_for(inspect(cls).local_table)
+    assert spec is not None, f"{cls!r} has FeedMixin, so its table is a feed table"
+    return spec
 
 
 @event.listens_for(FeedMixin, "after_mapper_constructed", propagate=True)

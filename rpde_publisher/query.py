@@ -165,7 +165,7 @@ def _build(
 ) -> Select[t.Any]:
     spec = feed.spec
     modified, id_ = spec.modified_column, spec.id_column
-    live: ColumnElement[bool] = spec.deleted_column.is_(None)
+    live: ColumnElement[bool] = spec.is_live()
     # Called once per statement: publish_when is SQL that the database evaluates.
     criterion = feed.publish_when()
     if criterion is not None:

@@ -71,10 +71,10 @@ class Renderer:
 
             mapper = inspect(self.model)
             id_attr = getattr(self.model, mapper.primary_key[0].key)
-            deleted = mapper.local_table.info["rpde"].deleted_column
+            live = mapper.local_table.info["rpde"].is_live()
             statement = (
                 select(self.model)
-                .where(id_attr.in_(bindparam(_IDS, expanding=True)), deleted.is_(None))
+                .where(id_attr.in_(bindparam(_IDS, expanding=True)), live)
                 .options(*self.load_options)
             )
             self._query = (self.load_options, statement, id_attr.key)

@@ -37,14 +37,14 @@ def feed_status(connection: Connection, feed: Feed, settle_seconds: float) -> Fe
     spec = feed.spec
     backend = backend_for(connection.dialect)
     unrendered = (
-        func.sum(case((spec.data_column.is_(None) & spec.deleted_column.is_(None), 1), else_=0))
+        func.sum(case((spec.data_column.is_(None) & spec.is_live(), 1), else_=0))
         if spec.data_column is not None
         else func.sum(0)
     )
     row = connection.execute(
         select(
-            func.sum(case((spec.deleted_column.is_(None), 1), else_=0)),
-            func.sum(case((spec.deleted_column.isnot(None), 1), else_=0)),
+            func.sum(case((spec.is_live(), 1), else_=0)),
+            func.sum(case((spec.is_tombstone(), 1), else_=0)),
             unrendered,
             func.max(spec.modified_column),
         ).select_from(spec.table)

@@ -5,16 +5,25 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import datetime
+from datetime import UTC
 
 from sqlalchemy import BigInteger
+from sqlalchemy import Boolean
 from sqlalchemy import Column
+from sqlalchemy import DateTime
 from sqlalchemy import event
+from sqlalchemy import false
 from sqlalchemy import Index
 from sqlalchemy import Integer
 from sqlalchemy import MetaData
 from sqlalchemy import Table
+from sqlalchemy import true
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import TypeDecorator
 
+from .columns import UTCDateTime
 from .errors import ConfigurationError
 
 if t.TYPE_CHECKING:
@@ -67,12 +76,71 @@ class TableSpec:
         ]
 
     @property
+    def deleted_is_flag(self) -> bool:
+        """Whether ``deleted`` is a boolean soft-delete flag (else a timestamp, NULL while
+        live). A flag records no time, so its tombstones are never purged."""
+        return _is_boolean(self.deleted_column)
+
+    def is_live(self) -> ColumnElement[bool]:
+        """SQL: the row is live (not a tombstone)."""
+        if self.deleted_is_flag:
+            return self.deleted_column.is_not(true())
+        return t.cast("ColumnElement[bool]", self.deleted_column.is_(None))
+
+    def is_tombstone(self) -> ColumnElement[bool]:
+        """SQL: the row is a tombstone."""
+        if self.deleted_is_flag:
+            return self.deleted_column.is_(true())
+        return self.deleted_column.isnot(None)
+
+    def deleted_before(self, moment: datetime) -> ColumnElement[bool]:
+        """SQL: the row became a tombstone before ``moment`` (never, for a flag)."""
+        if self.deleted_is_flag:
+            return false()
+        return t.cast("ColumnElement[bool]", self.deleted_column < self.deleted_value(moment))
+
+    def deleted_value(self, moment: datetime) -> t.Any:
+        """What ``deleted`` holds for a row tombstoned at ``moment`` (``True`` for a flag;
+        a naive UTC time for a column without a zone)."""
+        if self.deleted_is_flag:
+            return True
+        return as_column_time(self.deleted_column, moment)
+
+    @property
+    def live_value(self) -> t.Any:
+        """What ``deleted`` holds for a live row."""
+        return False if self.deleted_is_flag else None
+
+    @staticmethod
+    def value_is_live(value: t.Any) -> bool:
+        """Whether a loaded ``deleted`` value means the row is live."""
+        return value is None or value is False or value == 0
+
+    @property
     def id_is_integer(self) -> bool:
         """Whether item ids are integers (else strings)."""
         try:
             return issubclass(self.id_column.type.python_type, int)
         except NotImplementedError:
             return False
+
+
+def _is_boolean(column: Column[t.Any]) -> bool:
+    type_ = column.type
+    if isinstance(type_, TypeDecorator):
+        type_ = type_.impl_instance
+    return isinstance(type_, Boolean)
+
+
+def as_column_time(column: t.Any, moment: datetime) -> datetime:
+    """``moment`` as ``column`` stores it: aware, or naive UTC for a column without a zone
+    (an app's own ``DateTime()``), so that comparisons and writes mean the same instant."""
+    type_ = getattr(column, "type", None)
+    if isinstance(type_, UTCDateTime):
+        return moment  # converts itself
+    if isinstance(type_, DateTime) and not type_.timezone and moment.tzinfo is not None:
+        return moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
 
 
 def spec_for(table: Table) -> TableSpec | None:
@@ -133,9 +201,16 @@ def _column(table: Table, name: str, role: str) -> Column[t.Any]:
     try:
         return table.c[name]
     except KeyError:
+        hint = (
+            " (a Text column, deferred: mapped_column(Text, deferred=True)), or pass"
+            " data=None to render each item on every read"
+            if role == "data"
+            else ""
+        )
         raise ConfigurationError(
             f"Table {table.name!r} has no column {name!r} for the feed's {role} value; add"
-            f" FeedMixin to the model or pass {role}=<column> to rpde.feed()."
+            f" FeedMixin to the model, or declare the column{hint}, or pass {role}=<column>"
+            " to rpde.feed()."
         ) from None
 
 

@@ -158,7 +158,7 @@ def _before_commit(session: Session) -> None:
         changes.children.clear()
         for spec in changes.sweep:
             connection = _connection(session, spec)
-            unrendered = select(spec.id_column).where(spec.deleted_column.is_(None))
+            unrendered = select(spec.id_column).where(spec.is_live())
             if spec.data_column is not None:
                 unrendered = unrendered.where(spec.data_column.is_(None))
             swept = set(connection.execute(unrendered).scalars())
@@ -219,8 +219,8 @@ def _do_orm_execute(state: ORMExecuteState) -> t.Any:
     criterion = _bulk_criterion(state, mapper)
     if spec is not None and state.is_delete:
         # A bulk delete becomes a bulk tombstoning of the live rows it matches.
-        tombstone = update(mapper).values({spec.deleted_column.key: utcnow()})
-        tombstone = tombstone.where(spec.deleted_column.is_(None))
+        tombstone = update(mapper).values({spec.deleted_column.key: spec.deleted_value(utcnow())})
+        tombstone = tombstone.where(spec.is_live())
         if criterion is not None:
             tombstone = tombstone.where(criterion)
         return state.session.execute(tombstone, execution_options=state.local_execution_options)
@@ -279,7 +279,7 @@ class RenderedItems:
                 values[spec.data_column.name] = None
             moved = connection.execute(
                 update(spec.table)
-                .where(spec.id_column.in_(self.ids), spec.deleted_column.is_(None))
+                .where(spec.id_column.in_(self.ids), spec.is_live())
                 .values(values)
             )
             self._stamp_tombstones_again(self.ids)
@@ -300,7 +300,7 @@ class RenderedItems:
             spec = self.spec
             self.connection.execute(
                 update(spec.table)
-                .where(spec.id_column.in_(ids), spec.deleted_column.isnot(None))
+                .where(spec.id_column.in_(ids), spec.is_tombstone())
                 .values({spec.modified_column.name: TOUCH})
             )
 
@@ -462,8 +462,8 @@ def _keep_deleted_as_tombstones(session: Session) -> None:
             continue
         session.add(obj)  # undoes the delete: the row stays, as a tombstone
         key = mapper.get_property_by_column(spec.deleted_column).key
-        if getattr(obj, key) is None:
-            setattr(obj, key, utcnow())
+        if spec.value_is_live(getattr(obj, key)):
+            setattr(obj, key, spec.deleted_value(utcnow()))
 
 
 def _revive_tombstones(session: Session) -> None:
@@ -481,7 +481,7 @@ def _revive_tombstones(session: Session) -> None:
         assert spec is not None
         tombstones = session.execute(
             select(spec.id_column).where(
-                spec.id_column.in_(list(by_id)), spec.deleted_column.isnot(None)
+                spec.id_column.in_(list(by_id)), spec.is_tombstone()
             ),
             bind_arguments={"mapper": mapper},
         ).scalars()
@@ -501,7 +501,7 @@ def _revive(session: Session, mapper: Mapper[t.Any], spec: TableSpec, obj: t.Any
     for attribute in mapper.attrs:
         if attribute.key in obj.__dict__:
             flag_modified(obj, attribute.key)
-    setattr(obj, mapper.get_property_by_column(spec.deleted_column).key, None)
+    setattr(obj, mapper.get_property_by_column(spec.deleted_column).key, spec.live_value)
 
 
 def _collect_parents(

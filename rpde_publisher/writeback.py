@@ -86,7 +86,7 @@ def _lock_unchanged(
             select(spec.id_column, spec.modified_column)
             .where(
                 spec.id_column.in_(ordered[start : start + BATCH_SIZE]),
-                spec.deleted_column.is_(None),
+                spec.is_live(),
                 t.cast(t.Any, spec.data_column).is_(None),
             )
             .order_by(spec.id_column)

@@ -88,9 +88,30 @@ class Identifiers:
     id: str
     data: str | None
     dialect: Dialect
+    #: Whether ``deleted`` is a boolean flag (see :attr:`TableSpec.deleted_is_flag`).
+    deleted_is_flag: bool = False
 
     def quote(self, name: str) -> str:
         return quoted(self.dialect, name)
+
+    def is_tombstone(self, row: str) -> str:
+        """SQL: ``row`` (``NEW`` or ``OLD``) is a tombstone."""
+        if self.deleted_is_flag:
+            return f"{row}.{self.deleted} IS TRUE"
+        return f"{row}.{self.deleted} IS NOT NULL"
+
+    def is_live(self, row: str) -> str:
+        """SQL: ``row`` (``NEW`` or ``OLD``) is live."""
+        if self.deleted_is_flag:
+            return f"{row}.{self.deleted} IS NOT TRUE"
+        return f"{row}.{self.deleted} IS NULL"
+
+    def tombstone_value(self, now: str) -> str:
+        """SQL: what a trigger writes to ``deleted`` to tombstone a row (``now`` for a
+        timestamp)."""
+        if not self.deleted_is_flag:
+            return now
+        return "TRUE" if self.dialect.name == "postgresql" else "1"
 
 
 def identifiers(spec: TableSpec, dialect: Dialect) -> Identifiers:
@@ -102,6 +123,7 @@ def identifiers(spec: TableSpec, dialect: Dialect) -> Identifiers:
         id=quoted(dialect, spec.id_column.name),
         data=quoted(dialect, spec.data_column.name) if spec.data_column is not None else None,
         dialect=dialect,
+        deleted_is_flag=spec.deleted_is_flag,
     )
 
 

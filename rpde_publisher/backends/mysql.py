@@ -44,7 +44,7 @@ class MySQLBackend:
 
     def ddl(self, spec: TableSpec, dialect: Dialect) -> list[str]:
         names = identifiers(spec, dialect)
-        q, table, m, deleted = names.quote, names.table, names.modified, names.deleted
+        q, table, m = names.quote, names.table, names.modified
         others = [
             c
             for c in spec.table.columns
@@ -58,7 +58,7 @@ class MySQLBackend:
         if spec.data_column is not None:
             d = names.data
             stale = f"""
-    IF NEW.{deleted} IS NOT NULL OR (NOT ({others_same}) AND NEW.{d} <=> OLD.{d}) THEN
+    IF {names.is_tombstone('NEW')} OR (NOT ({others_same}) AND NEW.{d} <=> OLD.{d}) THEN
       SET NEW.{d} = NULL;
     END IF;"""
         insert_name = q(object_name("rpde", spec, "_insert"))

@@ -78,7 +78,7 @@ class PostgreSQLBackend:
             stale = f"""IF other_changed AND NEW.{d} IS NOT DISTINCT FROM OLD.{d} THEN
       NEW.{d} := NULL;
     END IF;"""
-            tombstone_data = f"IF NEW.{deleted} IS NOT NULL THEN NEW.{d} := NULL; END IF;"
+            tombstone_data = f"IF {names.is_tombstone('NEW')} THEN NEW.{d} := NULL; END IF;"
         else:
             declare = f"new_modified bigint := NEW.{m};"
             mask = f"NEW.{m} := OLD.{m};"
@@ -114,10 +114,10 @@ $rpde$""",
 CREATE OR REPLACE FUNCTION {tombstone_fn}() RETURNS trigger
 LANGUAGE plpgsql AS $rpde$
 BEGIN
-  IF OLD.{deleted} IS NOT NULL THEN
+  IF {names.is_tombstone('OLD')} THEN
     RETURN OLD;
   END IF;
-  UPDATE {table} SET {deleted} = now() WHERE {pk} = OLD.{pk};
+  UPDATE {table} SET {deleted} = {names.tombstone_value("now()")} WHERE {pk} = OLD.{pk};
   RETURN NULL;
 END
 $rpde$""",

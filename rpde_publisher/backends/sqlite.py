@@ -50,7 +50,7 @@ class SQLiteBackend:
         if spec.data_column is not None:
             d = names.data
             set_data = (
-                f", {d} = CASE WHEN NEW.{deleted} IS NOT NULL THEN NULL"
+                f", {d} = CASE WHEN {names.is_tombstone('NEW')} THEN NULL"
                 f" WHEN ({other_changed}) AND NEW.{d} IS OLD.{d} THEN NULL ELSE NEW.{d} END"
             )
         triggers = {
@@ -78,9 +78,9 @@ BEGIN
   UPDATE {table} SET {m} = {_CLOCK}{set_data} WHERE {pk} = NEW.{pk};
 END""",
             f"""CREATE TRIGGER {triggers["_delete"]} BEFORE DELETE ON {table}
-WHEN OLD.{deleted} IS NULL
+WHEN {names.is_live('OLD')}
 BEGIN
-  UPDATE {table} SET {deleted} = {_NOW} WHERE {pk} = OLD.{pk};
+  UPDATE {table} SET {deleted} = {names.tombstone_value(_NOW)} WHERE {pk} = OLD.{pk};
   SELECT RAISE(IGNORE);
 END""",
         ]
