@@ -1,4 +1,4 @@
-"""The ``flask rpde`` commands: install, status, purge, retire, render, checklist, validate."""
+"""The ``flask rpde`` commands: adopt, install, status, render, purge, checklist, validate, ..."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy.engine import Connection
 
-from .backends import backend_for
 from .extension import get_extension
 from .extension import RPDE
 from .feed import Feed
@@ -35,6 +34,16 @@ def _feeds(extension: RPDE, names: t.Sequence[str]) -> list[Feed]:
     return feeds
 
 
+def _check_setup(extension: RPDE, feed: Feed) -> None:
+    """Stop with the fix, not a traceback, when ``feed``'s table cannot be used yet."""
+    from .diagnosis import setup_problem
+
+    with extension.state().sessions.connection(feed.spec.table) as connection:
+        problem = setup_problem(connection, feed)
+    if problem is not None:
+        raise click.ClickException(str(problem))
+
+
 @contextmanager
 def _transaction(extension: RPDE, feed: Feed) -> Iterator[Connection]:
     """A connection in a transaction that commits when the block ends."""
@@ -53,46 +62,102 @@ def install_command(feeds: tuple[str, ...]) -> None:
     """Create or replace the database triggers of FEEDS (default: all feeds).
 
     Needed when feed tables were created before the feeds were registered, or after a
-    migration added columns to a feed table.
+    migration added columns to a feed table. Refuses while a table lacks its columns
+    (`flask rpde adopt` adds them).
     """
+    from .errors import ConfigurationError
+    from .migration import install_triggers
+
     extension = get_extension()
     for feed in _feeds(extension, feeds):
-        with _transaction(extension, feed) as connection:
-            backend = backend_for(connection.dialect)
-            backend.prepare(feed.spec, connection)
-            backend.install(feed.spec, connection)
+        try:
+            with _transaction(extension, feed) as connection:
+                install_triggers(connection, feed.spec.table)
+        except ConfigurationError as exc:
+            raise click.ClickException(f"{feed.name}: {exc}") from None
         click.echo(f"{feed.name}: triggers installed on {feed.spec.table.name}")
+
+
+@rpde_cli.command("adopt")
+@click.argument("feeds", nargs=-1)
+def adopt_command(feeds: tuple[str, ...]) -> None:
+    """Make FEEDS' existing tables publishable (default: all feeds): add the feed's
+    columns, the (modified, id) index and the triggers, in that order, then stamp and
+    render the rows already there. Safe to run again."""
+    from .errors import ConfigurationError
+    from .fingerprints import feed_fingerprints
+    from .fingerprints import record
+    from .lifecycle import backfill
+    from .migration import add_columns
+
+    extension = get_extension()
+    for feed in _feeds(extension, feeds):
+        try:
+            with _transaction(extension, feed) as connection:
+                done = add_columns(connection, feed.spec.table)
+        except ConfigurationError as exc:
+            raise click.ClickException(f"{feed.name}: {exc}") from None
+        click.echo(f"{feed.name}: {', '.join(done)} on {feed.spec.table.name}")
+        count = backfill(lambda feed=feed: _transaction(extension, feed), feed)  # type: ignore[misc]
+        with _transaction(extension, feed) as connection:
+            record(connection, feed_fingerprints(feed))
+        click.echo(f"{feed.name}: stamped {count} existing row(s); configuration recorded")
 
 
 @rpde_cli.command("status")
 @click.argument("feeds", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def status_command(feeds: tuple[str, ...], as_json: bool) -> None:
-    """Items, tombstones, newest change and lag of each feed."""
+    """Items, tombstones, newest change and lag of each feed, and what is wrong with its
+    setup (exit status 1 if anything is)."""
+    from .diagnosis import diagnose
     from .status import feed_status
 
     extension = get_extension()
     settings = extension.state().settings
-    results = []
+    results: list[tuple[Feed, t.Any, list[t.Any]]] = []
     for feed in _feeds(extension, feeds):
         with extension.state().sessions.connection(feed.spec.table) as connection:
-            results.append(feed_status(connection, feed, settings.settle_seconds))
+            problems = diagnose(connection, feed)
+            readable = not any(p.code in ("table-missing", "columns-missing") for p in problems)
+            status = feed_status(connection, feed, settings.settle_seconds) if readable else None
+        results.append((feed, status, problems))
     if as_json:
-        click.echo(json.dumps([asdict(result) for result in results], indent=2))
-        return
-    for s in results:
-        click.echo(f"{s.name} ({s.kind}, {s.database})")
-        click.echo(f"  live items:     {s.live_items}")
-        click.echo(f"  tombstones:     {s.tombstones}")
-        waiting = " (render_at='read': the next read that shows them renders them)"
-        click.echo(f"  unrendered:     {s.unrendered}{waiting if s.render_at == 'read' else ''}")
-        click.echo(f"  newest change:  {s.newest_modified}")
         click.echo(
-            f"  lag:            {s.lag.hidden_changes} change(s) not visible yet;"
-            f" {s.lag.seconds:.1f}s ({s.lag.reason})"
+            json.dumps(
+                [
+                    {
+                        "name": feed.name,
+                        **(asdict(status) if status is not None else {}),
+                        "problems": [asdict(problem) for problem in problems],
+                    }
+                    for feed, status, problems in results
+                ],
+                indent=2,
+            )
         )
-        if not s.triggers_installed:
-            click.secho("  triggers:       MISSING - run `flask rpde install`", fg="red")
+    for feed, s, problems in [] if as_json else results:
+        click.echo(f"{feed.name} ({feed.kind})")
+        if s is not None:
+            click.echo(f"  database:       {s.database}")
+            click.echo(f"  live items:     {s.live_items}")
+            if feed.publish_when() is not None:
+                click.echo(f"  filtered out:   {s.filtered_out} (published as deleted items)")
+            click.echo(f"  tombstones:     {s.tombstones}")
+            waiting = " (render_at='read': the next read that shows them renders them)"
+            click.echo(
+                f"  unrendered:     {s.unrendered}{waiting if s.render_at == 'read' else ''}"
+            )
+            click.echo(f"  newest change:  {s.newest_modified}")
+            click.echo(
+                f"  lag:            {s.lag.hidden_changes} change(s) not visible yet;"
+                f" {s.lag.seconds:.1f}s ({s.lag.reason})"
+            )
+        for problem in problems:
+            colour = "red" if problem.severity == "error" else "yellow"
+            click.secho(f"  {problem.severity.upper()}: {problem}", fg=colour)
+    if any(problem.severity == "error" for _, _, problems in results for problem in problems):
+        raise SystemExit(1)
 
 
 @rpde_cli.command("purge")
@@ -109,7 +174,14 @@ def purge_command(feeds: tuple[str, ...], dry_run: bool) -> None:
     now = utcnow()
     total = 0
     for feed in _feeds(extension, feeds):
+        _check_setup(extension, feed)
         retention = feed.retention or settings.tombstone_retention
+        if feed.spec.deleted_is_flag:
+            click.echo(
+                f"{feed.name}: kept every tombstone ({feed.spec.deleted_column.name} is a flag"
+                " and records no time; use a timestamp column to purge them)"
+            )
+            continue
         with extension.state().sessions.connection(feed.spec.table) as connection:
             due = purgeable(connection, feed, retention, now)
         if dry_run:
@@ -141,6 +213,7 @@ def retire_command(feeds: tuple[str, ...]) -> None:
             if feeds:
                 raise click.UsageError(f"feed {feed.name!r} has no expires= column")
             continue
+        _check_setup(extension, feed)
         count = retire(lambda feed=feed: _transaction(extension, feed), feed)  # type: ignore[misc]
         click.echo(f"{feed.name}: retired {count} past item(s)")
 
@@ -148,20 +221,45 @@ def retire_command(feeds: tuple[str, ...]) -> None:
 @rpde_cli.command("render")
 @click.argument("feeds", nargs=-1)
 @click.option("--missing", is_flag=True, help="Only items whose data was never rendered.")
-def render_command(feeds: tuple[str, ...], missing: bool) -> None:
-    """Render items' data again (after a schema change) and move them to the end."""
+@click.option("--all", "move_all", is_flag=True, help="Move every live item, changed or not.")
+def render_command(feeds: tuple[str, ...], missing: bool, move_all: bool) -> None:
+    """Render items' data again (after a schema or publish_when change) and move those
+    whose data or state changed to the end, so consumers past them see the change."""
+    from .fingerprints import feed_fingerprints
+    from .fingerprints import filter_key
+    from .fingerprints import record
+    from .fingerprints import recorded
     from .lifecycle import rerender
 
     extension = get_extension()
     for feed in _feeds(extension, feeds):
+        _check_setup(extension, feed)
+        if missing:
+            with click.progressbar(length=0, label=f"{feed.name}: rendering") as bar:
+                count = rerender(
+                    lambda feed=feed: _transaction(extension, feed),  # type: ignore[misc]
+                    feed,
+                    only_missing=True,
+                    progress=bar.update,
+                )
+            click.echo(f"{feed.name}: rendered {count} item(s)")
+            continue
+        current = feed_fingerprints(feed)
+        with extension.state().sessions.connection(feed.spec.table) as connection:
+            was = recorded(connection).get(filter_key(feed.name))
+        # Which items a changed (or unknown) filter now rejects is not known: move them all.
+        only_changed = not move_all and was == current[filter_key(feed.name)]
         with click.progressbar(length=0, label=f"{feed.name}: rendering") as bar:
             count = rerender(
                 lambda feed=feed: _transaction(extension, feed),  # type: ignore[misc]
                 feed,
-                only_missing=missing,
+                only_changed=only_changed,
                 progress=bar.update,
             )
-        click.echo(f"{feed.name}: rendered {count} item(s)")
+        with _transaction(extension, feed) as connection:
+            record(connection, current)
+        what = "whose data changed " if only_changed and feed.data_column is not None else ""
+        click.echo(f"{feed.name}: moved {count} item(s) {what}to the end; configuration recorded")
 
 
 @rpde_cli.command("backfill")
@@ -172,6 +270,7 @@ def backfill_command(feeds: tuple[str, ...]) -> None:
 
     extension = get_extension()
     for feed in _feeds(extension, feeds):
+        _check_setup(extension, feed)
         count = backfill(lambda feed=feed: _transaction(extension, feed), feed)  # type: ignore[misc]
         click.echo(f"{feed.name}: stamped {count} existing row(s)")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 import typing as t
 from collections.abc import Callable
 from collections.abc import Sequence
@@ -38,6 +40,8 @@ from .tables import RenderAt
 if t.TYPE_CHECKING:
     from .metrics import FeedMetrics
     from .ratelimit import RateLimiter
+
+logger = logging.getLogger("rpde_publisher")
 
 _EXTENSION_KEY = "rpde_publisher"
 _USE_DATA_COLUMN: t.Any = object()
@@ -174,6 +178,8 @@ class RPDE:
             organisation=organisation,
         )
         self.feeds.add(feed)
+        # A new table holds no item yet: what its items will be rendered with is current.
+        event.listen(feed.spec.table, "after_create", functools.partial(_record_new, feed))
         mapper: Mapper[t.Any] = inspect(model)
         if mapper.configured:
             feed.configure()
@@ -240,6 +246,30 @@ class RPDE:
 
         app.register_blueprint(make_blueprint(self), url_prefix=settings.url_prefix or None)
         app.cli.add_command(rpde_cli)
+        if app.config["RPDE_CHECK_AT_STARTUP"]:
+            with app.app_context():
+                self._log_setup_problems(sessions)
+
+    def _log_setup_problems(self, sessions: SessionSource) -> None:
+        """Log what is wrong with each feed's setup (missing columns or triggers, a schema
+        or filter changed since the items were rendered), with the fix. A database that
+        cannot be reached, or tables not created yet, are for later: nothing is said."""
+        from .diagnosis import diagnose
+        from .diagnosis import setup_problem
+
+        for feed in self.feeds:
+            try:
+                with sessions.connection(feed.spec.table) as connection:
+                    missing = setup_problem(connection, feed)
+                    if missing is not None and missing.code == "table-missing":
+                        continue  # create_all() may well come after init_app()
+                    problems = diagnose(connection, feed)
+            except Exception as exc:  # noqa: BLE001 - a start-up check must not stop the app
+                logger.debug("Feed %r: setup not checked at start-up: %s", feed.name, exc)
+                continue
+            for problem in problems:
+                log = logger.error if problem.severity == "error" else logger.warning
+                log("%s", problem)
 
     def state(self, app: Flask | None = None) -> AppState:
         """The settings, sessions and cache this extension keeps for ``app``.
@@ -255,6 +285,13 @@ class RPDE:
                 " you forget to call 'init_app', or did you create multiple 'RPDE'"
                 " instances?"
             ) from None
+
+
+def _record_new(feed: Feed, table: t.Any, connection: t.Any, **kw: t.Any) -> None:
+    from .fingerprints import feed_fingerprints
+    from .fingerprints import record
+
+    record(connection, feed_fingerprints(feed))
 
 
 def get_extension(app: Flask | None = None) -> RPDE:

@@ -21,6 +21,7 @@ from .columns import utcnow
 from .feed import Feed
 from .tables import as_column_time
 from .tables import TOUCH
+from .tracking import write_changed_items
 from .tracking import write_items
 from .writeback import store_rendered
 
@@ -106,12 +107,17 @@ def rerender(
     feed: Feed,
     *,
     only_missing: bool = False,
+    only_changed: bool = False,
     progress: Progress = _noop,
 ) -> int:
     """Render the data of ``feed``'s live items again and move them to the end.
 
-    Use after changing a schema or after writes made outside the ORM. Returns how many
-    items were rendered.
+    Use after changing a schema or a ``publish_when`` filter, or after writes made
+    outside the ORM. Returns how many items were rendered.
+
+    With ``only_changed``, only items whose stored data changes are moved (and items of a
+    feed that stores no data, all of them): right after a schema change, when the filter
+    is the same. Returns how many items moved.
 
     With ``only_missing``, only items without stored data (written by raw SQL, or not
     read yet in a ``render_at="read"`` feed) are rendered, and they stay where they are,
@@ -122,6 +128,15 @@ def rerender(
     spec = feed.spec
     if only_missing and spec.data_column is not None:
         return _store_missing(begin, feed, progress)
+    if only_changed and feed.data_column is not None:
+        moved = 0
+
+        def write_changed(connection: Connection, ids: list[t.Any]) -> None:
+            nonlocal moved
+            moved += write_changed_items(connection, spec, ids)
+
+        _in_batches(begin, feed, spec.is_live(), write_changed, progress)
+        return moved
     return _in_batches(
         begin,
         feed,
@@ -167,7 +182,7 @@ def _store_missing(
 def backfill(
     begin: Callable[[], t.ContextManager[Connection]], feed: Feed, *, progress: Progress = _noop
 ) -> int:
-    """Stamp and render rows that predate the toolkit (``modified`` still 0).
+    """Stamp and render rows that have no stamp yet (``modified`` 0 or below).
 
     Run once after adding the feed columns to an existing table, so that the first
     harvest sees every row. Returns how many rows were stamped.
@@ -182,7 +197,8 @@ def backfill(
         )
         write_items(connection, spec, ids)
 
-    return _in_batches(begin, feed, spec.modified_column == 0, stamp, progress)
+    # Below 1: never stamped, or written by tracking while the triggers were missing.
+    return _in_batches(begin, feed, spec.modified_column <= 0, stamp, progress)
 
 
 def _in_batches(

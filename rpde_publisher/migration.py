@@ -1,4 +1,4 @@
-"""Adopting feeds on an existing database: the triggers as SQL, for Alembic migrations."""
+"""Adopting feeds on an existing database: columns, index and triggers, in a safe order."""
 
 from __future__ import annotations
 
@@ -9,11 +9,17 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import registry
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Dialect
+from sqlalchemy.schema import CreateColumn
 
 from .backends import backend_for
 from .errors import ConfigurationError
+from .fingerprints import record
+from .fingerprints import triggers_fingerprint
+from .fingerprints import triggers_key
 from .tables import spec_for
 from .tables import TableSpec
+
+__all__ = ["add_columns", "install_triggers", "missing_columns", "trigger_sql"]
 
 
 def _spec(model_or_table: t.Any) -> TableSpec:
@@ -33,17 +39,97 @@ def trigger_sql(model_or_table: t.Any, dialect: str | Dialect) -> list[str]:
     """The statements that install stamping and tombstones on a feed's table.
 
     ``dialect`` is a dialect or its name (``"postgresql"``, ``"sqlite"``, ``"mysql"``).
-    Use the statements with ``op.execute()`` in an Alembic migration, after adding the
-    columns and the ``(modified, id)`` index. Register feeds (``rpde.feed()``) before
+    Use the statements with ``op.execute()`` in an offline Alembic migration, after the
+    columns and the ``(modified, id)`` index exist (:func:`add_columns` does all three
+    online, and records what it installed). Register feeds (``rpde.feed()``) before
     generating them: the feed's ordering decides how PostgreSQL stamps rows.
     """
     resolved: Dialect = registry.load(dialect)() if isinstance(dialect, str) else dialect
     return backend_for(resolved).ddl(_spec(model_or_table), resolved)
 
 
+def missing_columns(connection: Connection, model_or_table: t.Any) -> list[str] | None:
+    """The columns the model declares that its table in the database lacks (the feed's own
+    among them); ``None`` if the table itself is missing."""
+    table = _spec(model_or_table).table
+    inspector = inspect(connection)
+    if not inspector.has_table(table.name, schema=table.schema):
+        return None
+    present = {column["name"] for column in inspector.get_columns(table.name, schema=table.schema)}
+    return [column.name for column in table.columns if column.name not in present]
+
+
 def install_triggers(connection: Connection, model_or_table: t.Any) -> None:
-    """Install the triggers of a feed's table on ``connection`` (e.g. ``op.get_bind()``)."""
+    """Install the triggers of a feed's table on ``connection`` (e.g. ``op.get_bind()``).
+
+    Refuses (:exc:`~rpde_publisher.ConfigurationError`) while the table lacks a column the
+    model declares: a trigger naming a missing column would make every write to the table
+    fail, the app's own included.
+    """
     spec = _spec(model_or_table)
+    missing = missing_columns(connection, spec.table)
+    if missing is None or missing:
+        what = "does not exist" if missing is None else f"has no column {', '.join(missing)}"
+        raise ConfigurationError(
+            f"Not installing triggers: table {spec.table.name!r} {what} in the database."
+            " Add the columns first: `flask rpde adopt`, or"
+            " rpde_publisher.migration.add_columns() in a migration."
+        )
+    install_spec_triggers(connection, spec)
+
+
+def add_columns(connection: Connection, model_or_table: t.Any) -> list[str]:
+    """Add what a feed needs to its existing table, in a safe order: the feed's columns,
+    then the ``(modified, id)`` index, then the triggers (recorded as installed).
+
+    Safe to run again: it adds only what is missing, and replaces the triggers. The
+    app's writes keep working at every step. Existing rows get ``modified = 0``: run
+    ``flask rpde backfill`` afterwards so that the feed shows them. Returns what it did,
+    in words.
+    """
+    spec = _spec(model_or_table)
+    table = spec.table
+    missing = missing_columns(connection, table)
+    if missing is None:
+        raise ConfigurationError(
+            f"Table {table.name!r} does not exist in the database: create it"
+            " (metadata.create_all() makes a new table complete, triggers included)."
+        )
+    feed_columns = [spec.modified_column, spec.deleted_column, spec.data_column]
+    own = [column for column in feed_columns if column is not None and column.name in missing]
+    others = [name for name in missing if name not in {column.name for column in own}]
+    if others:
+        raise ConfigurationError(
+            f"Table {table.name!r} lacks column(s) {', '.join(others)} that the model declares"
+            " and that are not the feed's: add them with your app's own migration first."
+        )
+    done = []
+    preparer = connection.dialect.identifier_preparer
+    for column in own:
+        definition = CreateColumn(column).compile(dialect=connection.dialect)
+        connection.exec_driver_sql(f"ALTER TABLE {preparer.format_table(table)} ADD {definition}")
+        done.append(f"added column {column.name}")
+    for index in table.indexes:
+        names = [column.name for column in index.columns]
+        if names[:2] == [spec.modified_column.name, spec.id_column.name]:
+            existing = {
+                i["name"] for i in inspect(connection).get_indexes(table.name, table.schema)
+            }
+            if index.name not in existing:
+                index.create(connection)
+                done.append(f"created index {index.name}")
+            break
+    install_spec_triggers(connection, spec)
+    done.append("installed triggers")
+    return done
+
+
+def install_spec_triggers(connection: Connection, spec: TableSpec, *, prepare: bool = True) -> None:
+    """Create or replace ``spec``'s triggers and record which ones (see
+    :mod:`~rpde_publisher.fingerprints`)."""
     backend = backend_for(connection.dialect)
-    backend.prepare(spec, connection)
+    if prepare:
+        backend.prepare(spec, connection)
     backend.install(spec, connection)
+    statements = backend.ddl(spec, connection.dialect)
+    record(connection, {triggers_key(spec.table): triggers_fingerprint(statements)})

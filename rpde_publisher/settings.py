@@ -34,6 +34,7 @@ DEFAULTS: dict[str, t.Any] = {
     "RPDE_RATE_LIMIT": None,
     "RPDE_METRICS_TOKEN": None,
     "RPDE_METRICS_FLUSH_SECONDS": 1.0,
+    "RPDE_CHECK_AT_STARTUP": True,
 }
 
 # Below this a consumer that polls once a week could miss a deletion (RPDE 1.0).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import and_
 from sqlalchemy import case
 from sqlalchemy import func
 from sqlalchemy import select
@@ -22,7 +23,10 @@ class FeedStatus:
     kind: str
     database: str
     triggers_installed: bool
+    #: Live items the feed publishes (its ``publish_when`` applied).
     live_items: int
+    #: Live rows that ``publish_when`` rejects: published as deleted items.
+    filtered_out: int
     tombstones: int
     unrendered: int
     #: When the stored data is rendered: ``"commit"`` or ``"read"`` (unrendered items
@@ -41,8 +45,12 @@ def feed_status(connection: Connection, feed: Feed, settle_seconds: float) -> Fe
         if spec.data_column is not None
         else func.sum(0)
     )
+    criterion = feed.publish_when()
+    published = spec.is_live() if criterion is None else and_(spec.is_live(), criterion)
     row = connection.execute(
         select(
+            func.sum(case((published, 1), else_=0)),
+            # Rows the filter rejects, or leaves unknown (NULL), are published as deleted.
             func.sum(case((spec.is_live(), 1), else_=0)),
             func.sum(case((spec.is_tombstone(), 1), else_=0)),
             unrendered,
@@ -55,9 +63,10 @@ def feed_status(connection: Connection, feed: Feed, settle_seconds: float) -> Fe
         database=backend.name,
         triggers_installed=backend.is_installed(spec, connection),
         live_items=int(row[0] or 0),
-        tombstones=int(row[1] or 0),
-        unrendered=int(row[2] or 0),
+        filtered_out=int(row[1] or 0) - int(row[0] or 0),
+        tombstones=int(row[2] or 0),
+        unrendered=int(row[3] or 0),
         render_at=spec.render_at,
-        newest_modified=int(row[3]) if row[3] else None,
+        newest_modified=int(row[4]) if row[4] else None,
         lag=backend.lag(spec, connection, settle_seconds),
     )

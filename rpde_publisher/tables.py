@@ -25,6 +25,7 @@ from sqlalchemy.types import TypeDecorator
 
 from .columns import UTCDateTime
 from .errors import ConfigurationError
+from .fingerprints import fingerprint_table
 
 if t.TYPE_CHECKING:
     from .embedding import Embedding
@@ -178,6 +179,8 @@ def prepare_table(
     table.info["rpde"] = spec
     _ensure_order_index(spec)
     clock_table(table.metadata)
+    # Created first by create_all: the table's creation records its triggers there.
+    table.add_is_dependent_on(fingerprint_table(table.metadata))
     event.listen(table, "after_create", _install_after_create)
     event.listen(table, "after_drop", _uninstall_after_drop)
     return spec
@@ -223,14 +226,12 @@ def _ensure_order_index(spec: TableSpec) -> None:
 
 
 def _install_after_create(table: Table, connection: Connection, **kw: t.Any) -> None:
-    from .backends import backend_for
+    from .migration import install_spec_triggers
 
     spec = spec_for(table)
     if spec is not None:
-        backend = backend_for(connection.dialect)
-        if not kw.get("_is_metadata_operation"):  # create_all() creates the clock itself
-            backend.prepare(spec, connection)
-        backend.install(spec, connection)
+        # create_all() creates the clock itself
+        install_spec_triggers(connection, spec, prepare=not kw.get("_is_metadata_operation"))
 
 
 def _uninstall_after_drop(table: Table, connection: Connection, **kw: t.Any) -> None:

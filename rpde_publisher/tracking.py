@@ -257,6 +257,22 @@ def write_items(
     return render_items(connection, spec, ids, lock=lock).store()
 
 
+def write_changed_items(connection: Connection, spec: TableSpec, ids: t.Iterable[t.Any]) -> int:
+    """Render the live items among ``ids`` and store and move only those whose data
+    differs from what is stored (after a schema change). Returns how many moved."""
+    rendered = render_items(connection, spec, ids)
+    if rendered.data is None:
+        return rendered.store()
+    assert spec.data_column is not None
+    stored = dict(
+        connection.execute(
+            select(spec.id_column, spec.data_column).where(spec.id_column.in_(list(rendered.data)))
+        ).all()
+    )
+    changed = {id_: data for id_, data in rendered.data.items() if stored.get(id_) != data}
+    return RenderedItems(connection, spec, sorted(changed), changed).store()
+
+
 @dataclass
 class RenderedItems:
     """Items of one feed table rendered in a transaction, ready to be stored."""

@@ -26,6 +26,8 @@ from .cursor import cursor_query
 from .cursor import parse_cursor
 from .dataset.organisations import has_feeds
 from .dataset.organisations import is_valid_key
+from .diagnosis import Problem
+from .diagnosis import setup_problem
 from .errors import InvalidCursorError
 from .page import render_page
 from .query import fetch_rows
@@ -174,6 +176,10 @@ def make_blueprint(extension: RPDE) -> Blueprint:
                         started = time.perf_counter()
                         rows = _read_rows(state, feed, cursor, organisation)
                     except DATABASE_UNAVAILABLE as exc:
+                        problem = _setup_problem(state, feed)
+                        if problem is not None:
+                            state.metrics.request(name, 503)
+                            return not_set_up(problem)
                         if isinstance(exc, DBAPIError) and not _is_outage(exc):
                             raise
                         logger.warning("Feed %r could not read the database: %s", name, exc)
@@ -341,6 +347,31 @@ def unavailable(retry_after: int) -> Response:
     )
     response.headers["Retry-After"] = str(retry_after)
     return response
+
+
+def _setup_problem(state: AppState, feed: Feed) -> Problem | None:
+    """Why ``feed``'s table cannot be read (missing, or without the feed's columns), if
+    that is why the read failed; ``None`` otherwise, or if the database cannot say."""
+    try:
+        with state.sessions.connection(feed.spec.table) as connection:
+            problem = setup_problem(connection, feed)
+    except DATABASE_UNAVAILABLE:
+        return None
+    if problem is not None:
+        logger.error("%s", problem)
+    return problem
+
+
+def not_set_up(problem: Problem) -> Response:
+    """``503`` without ``Retry-After``: the publisher, not the consumer, must act."""
+    return _json_error(
+        503,
+        {
+            "error": "not_set_up",
+            "message": "This feed is not set up in its database yet; the publisher has been"
+            " told how to fix it. Retrying will not help until they do.",
+        },
+    )
 
 
 def too_many_requests(retry_after: int, limit: int) -> Response:

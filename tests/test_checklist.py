@@ -113,8 +113,8 @@ def test_a_feed_that_cannot_answer_is_missing(
     result = run(app)
     assert result.exit_code == 1
     assert "1. Build the OpenActive API: feeds registered and valid: MISSING" in result.output
-    assert "[ ] events: GET /openactive/feeds/events answered 503." in result.output
-    assert "[ ] events: the database triggers that stamp changes are missing" in result.output
+    assert "[ ] Feed 'events': table 'change' does not exist in the database." in result.output
+    assert "answered 503" not in result.output, "the cause is named, not its symptom"
 
 
 def test_a_github_discussion_url_must_be_the_issues_board(

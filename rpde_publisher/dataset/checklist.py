@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
-from ..backends import backend_for
+from ..diagnosis import diagnose
 from .licences import open_licence
 from .reader import fetch_site
 from .reader import SitePage
@@ -89,26 +89,26 @@ def _check_feeds(
     step.add("done", f"{len(feeds)} feed(s) registered: {', '.join(f.name for f in feeds)}.")
     pages = {}
     for feed in feeds:
-        _check_triggers(step, extension, feed)
+        if not _check_setup(step, extension, feed):
+            continue
         page = check_first_page(step, client, f"{prefix}/feeds/{feed.name}", feed)
         if page is not None:
             pages[feed.name] = page
     return pages
 
 
-def _check_triggers(step: Step, extension: RPDE, feed: Feed) -> None:
+def _check_setup(step: Step, extension: RPDE, feed: Feed) -> bool:
+    """Add what is wrong with ``feed``'s setup in its database (see
+    :func:`~rpde_publisher.diagnosis.diagnose`); ``False`` if its table cannot be read."""
     try:
         with extension.state().sessions.connection(feed.spec.table) as connection:
-            installed = backend_for(connection.dialect).is_installed(feed.spec, connection)
+            problems = diagnose(connection, feed)
     except Exception as exc:  # the database may be unreachable: say so, do not crash
         step.add("missing", f"{feed.name}: cannot reach its database ({exc.__class__.__name__}).")
-        return
-    if not installed:
-        step.add(
-            "missing",
-            f"{feed.name}: the database triggers that stamp changes are missing; run"
-            " `flask rpde install` (or db.create_all()).",
-        )
+        return False
+    for problem in problems:
+        step.add("missing" if problem.severity == "error" else "advice", str(problem))
+    return not any(problem.code in ("table-missing", "columns-missing") for problem in problems)
 
 
 def check_first_page(

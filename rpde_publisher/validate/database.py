@@ -16,6 +16,8 @@ from sqlalchemy.engine import Connection
 from ..cursor import Cursor
 from ..cursor import parse_cursor
 from ..cursor import START
+from ..diagnosis import diagnose
+from ..diagnosis import Problem
 from ..errors import InvalidCursorError
 from ..feed import Feed
 from ..harvest import LocalCopy
@@ -24,6 +26,7 @@ from ..query import ItemRow
 from ..rendering import Renderer
 from .checks import examples
 from .findings import Finding
+from .findings import Severity
 from .rules import severity_of
 
 #: Rows read per query while reading the whole feed from the database.
@@ -48,6 +51,9 @@ class DatabaseComparison:
     def __call__(self, copy: LocalCopy, last_url: str) -> tuple[list[Finding], int]:
         final = self._cursor(last_url)
         with self.connect() as connection:
+            problems = diagnose(connection, self.feed)
+            if any(p.code in ("table-missing", "columns-missing") for p in problems):
+                return [self._setup_finding(problem, last_url) for problem in problems], 0
             published, beyond = self._published(connection, final)
             live = [row for row in published if row.live]
             rendered = self._renderer().render(connection, [row.id for row in live])
@@ -55,7 +61,7 @@ class DatabaseComparison:
             kept_elsewhere = self._missing_ids(
                 connection, [item.id for item in copy if item.id not in published_ids]
             )
-        findings: list[Finding] = []
+        findings = [self._setup_finding(problem, last_url) for problem in problems]
         add = self._adder(findings, last_url)
         skipped = [row.id for row in live if row.id not in copy]
         if skipped:
@@ -154,6 +160,11 @@ class DatabaseComparison:
         if renderer is not None and renderer.schema is self.feed.schema:
             return renderer
         return Renderer(self.feed.model, self.feed.schema, feed_name=self.feed.name)
+
+    @staticmethod
+    def _setup_finding(problem: Problem, url: str) -> Finding:
+        severity = Severity.FAILURE if problem.severity == "error" else Severity.WARNING
+        return Finding("database-setup", severity, str(problem), url)
 
     @staticmethod
     def _adder(findings: list[Finding], url: str) -> Callable[[str, str], None]:

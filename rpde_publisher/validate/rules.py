@@ -179,7 +179,16 @@ RULES: tuple[Rule, ...] = (
         "each harvested item's data equals what the feed publishes now and what its"
         " schema renders from the database now",
     ),
+    Rule(
+        "database-setup",
+        F,
+        "the feed's table has its columns and current triggers, every row is stamped, and"
+        " the schema and publish_when are those its items were published with",
+    ),
 )
+
+#: The rules checked only against a registered feed's database.
+DATABASE_RULES = ("database-skipped", "database-stale", "database-setup")
 
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
 

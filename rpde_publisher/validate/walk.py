@@ -21,6 +21,7 @@ from .checks import examples
 from .checks import FeedChecks
 from .findings import Finding
 from .findings import Report
+from .rules import DATABASE_RULES
 from .rules import severity_of
 from .urls import INTEGER
 from .urls import is_absolute_http_url
@@ -90,7 +91,7 @@ def validate_feed(
     _probe_last_page(harvester, url, checks, report)
     if walk.last_url is None:
         reason = f"the walk did not reach a last page ({walk.stopped})"
-        for rule in ("last-page-stable", "rewalk", "database-skipped", "database-stale"):
+        for rule in ("last-page-stable", "rewalk", *DATABASE_RULES):
             report.skipped[rule] = reason
         return report
     _refetch_last_page(harvester, walk.last_url, report)
@@ -100,7 +101,8 @@ def validate_feed(
         report.skipped["rewalk"] = "turned off (--no-rewalk)"
     if database is None:
         reason = "the target is a URL: name a registered feed to compare with its database"
-        report.skipped["database-skipped"] = report.skipped["database-stale"] = reason
+        for rule in DATABASE_RULES:
+            report.skipped[rule] = reason
     else:
         if progress is not None:
             progress(Progress("database", len(checks.pages), checks.items))
