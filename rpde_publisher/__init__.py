@@ -5,6 +5,8 @@ from .errors import InvalidCursorError
 from .errors import RPDEError
 from .extension import RPDE
 from .feed import Feed
+from .live_rows import hide_tombstones
+from .live_rows import show_tombstones
 from .mixin import FeedMixin
 
 __all__ = [
@@ -14,6 +16,8 @@ __all__ = [
     "FeedMixin",
     "InvalidCursorError",
     "RPDEError",
+    "hide_tombstones",
+    "show_tombstones",
 ]
 
 # Importing the module registers the session events that track changes.
