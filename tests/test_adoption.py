@@ -115,6 +115,9 @@ def test_adopting_an_existing_app_step_by_step(
         assert "Traceback" not in result.output and result.exception is None or isinstance(
             result.exception, SystemExit
         ), (command, result.output)
+    checklist = cli(adopted, "checklist")
+    assert "has no column modified, rpde_data" in checklist.output
+    assert "`flask rpde adopt events`" in checklist.output and "503" not in checklist.output
     host_works(legacy, new_id="ev-101")
 
     # 2. Adopt: columns, index, triggers, then every existing row stamped and rendered.
