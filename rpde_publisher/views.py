@@ -19,6 +19,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.datastructures import Headers
 from werkzeug.http import parse_set_header
 
+from .backends import is_schema_error
 from .conditional import accepts_gzip
 from .conditional import send_representation
 from .cursor import as_multi
@@ -176,7 +177,7 @@ def make_blueprint(extension: RPDE) -> Blueprint:
                         started = time.perf_counter()
                         rows = _read_rows(state, feed, cursor, organisation)
                     except DATABASE_UNAVAILABLE as exc:
-                        problem = _setup_problem(state, feed)
+                        problem = _setup_problem(state, feed, exc)
                         if problem is not None:
                             state.metrics.request(name, 503)
                             return not_set_up(problem)
@@ -349,11 +350,17 @@ def unavailable(retry_after: int) -> Response:
     return response
 
 
-def _setup_problem(state: AppState, feed: Feed) -> Problem | None:
+def _setup_problem(state: AppState, feed: Feed, error: BaseException) -> Problem | None:
     """Why ``feed``'s table cannot be read (missing, or without the feed's columns), if
-    that is why the read failed; ``None`` otherwise, or if the database cannot say."""
+    that is why the read failed; ``None`` otherwise, or if the database cannot say. Only
+    an error naming a missing table or column is looked into: an outage must not cost
+    more queries."""
+    if not is_schema_error(error):
+        return None
     try:
-        with state.sessions.connection(feed.spec.table) as connection:
+        with state.sessions.connection(
+            feed.spec.table, statement_timeout=state.settings.statement_timeout
+        ) as connection:
             problem = setup_problem(connection, feed)
     except DATABASE_UNAVAILABLE:
         return None

@@ -127,7 +127,7 @@ def _rows(app: Flask) -> dict[str, list[dict[str, t.Any]]]:
     with app.app_context():
         tables: dict[str, list[dict[str, t.Any]]] = {}
         for table in db.metadata.sorted_tables:
-            if table.name in ("rpde_clock", "admin_user"):
+            if table.name in ("rpde_clock", "rpde_fingerprints", "admin_user"):
                 continue
             columns = [c for c in table.columns if c.name != "modified"]
             rows = db.session.execute(select(*columns).order_by(*table.primary_key.columns))

@@ -56,6 +56,23 @@ class Backend(t.Protocol):
     def statement_timeout(self, connection: Connection, seconds: float) -> t.ContextManager[None]:
         """Within the block, statements on ``connection`` fail after ``seconds``."""
 
+    @staticmethod
+    def is_schema_error(error: BaseException) -> bool:
+        """Whether ``error`` (a ``DBAPIError``) says a table or column does not exist."""
+
+
+def is_schema_error(error: BaseException) -> bool:
+    """Whether a database error says a table or column does not exist (on any backend):
+    a feed not set up yet, rather than a database that is down or slow."""
+    from .mysql import MySQLBackend
+    from .postgresql import PostgreSQLBackend
+    from .sqlite import SQLiteBackend
+
+    return any(
+        backend.is_schema_error(error)
+        for backend in (SQLiteBackend, PostgreSQLBackend, MySQLBackend)
+    )
+
 
 def backend_for(dialect: Dialect) -> Backend:
     """The backend for ``dialect``; a clear error for a database we cannot make safe."""

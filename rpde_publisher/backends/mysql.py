@@ -136,5 +136,11 @@ END""",
                 connection.invalidate()
 
     @staticmethod
+    def is_schema_error(error: BaseException) -> bool:
+        # ER_BAD_FIELD_ERROR, ER_NO_SUCH_TABLE
+        args: tuple[object, ...] = getattr(getattr(error, "orig", None), "args", ())
+        return bool(args) and args[0] in (1054, 1146)
+
+    @staticmethod
     def _watermark(settle_seconds: float) -> ColumnElement[int]:
         return literal_column(f"({_NOW_MICROS} - {int(settle_seconds * 1_000_000)})")

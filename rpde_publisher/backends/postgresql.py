@@ -180,6 +180,11 @@ $rpde$""",
         yield
 
     @staticmethod
+    def is_schema_error(error: BaseException) -> bool:
+        # undefined_column, undefined_table
+        return getattr(getattr(error, "orig", None), "sqlstate", None) in ("42703", "42P01")
+
+    @staticmethod
     def _watermark(spec: TableSpec) -> ColumnElement[int]:
         if spec.ordering == "change_number":
             return literal_column(f"({_XMIN} << {COUNTER_BITS})")

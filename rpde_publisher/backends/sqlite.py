@@ -7,6 +7,7 @@ commit order: nothing can appear below a number a consumer has already seen.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -119,6 +120,13 @@ END""",
             yield
         finally:
             dbapi.set_progress_handler(None, 0)
+
+    @staticmethod
+    def is_schema_error(error: BaseException) -> bool:
+        message = str(getattr(error, "orig", "")).lower()
+        return isinstance(getattr(error, "orig", None), sqlite3.OperationalError) and (
+            message.startswith(("no such column", "no such table"))
+        )
 
     def lag(self, spec: TableSpec, connection: Connection, settle_seconds: float) -> Lag:
         return Lag(0, 0.0, "SQLite commits in stamp order; nothing holds the feed back")
