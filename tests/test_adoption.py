@@ -241,3 +241,20 @@ def test_status_counts_what_the_feed_publishes(build: t.Callable[..., HostApp]) 
     [status] = json.loads(result.output)
     assert status["live_items"] == len(host.published()) == 10
     assert status["filtered_out"] == 1 and status["tombstones"] == 1
+
+
+def test_only_a_missing_table_or_column_counts_as_not_set_up(db_engine: Engine) -> None:
+    """Each backend tells a schema error from any other, so that an outage (a lock, a
+    time-out) is not looked into, and a missing column is not "try again later"."""
+    from sqlalchemy.exc import DBAPIError
+
+    from rpde_publisher.backends import is_schema_error
+
+    def error_of(sql: str) -> DBAPIError:
+        with db_engine.connect() as connection, pytest.raises(DBAPIError) as raised:
+            connection.execute(text(sql))
+        return raised.value
+
+    assert is_schema_error(error_of("SELECT no_such_column FROM (SELECT 1 AS a) AS t"))
+    assert is_schema_error(error_of("SELECT * FROM no_such_table_here"))
+    assert not is_schema_error(error_of("SELECT 1 FROM (SELECT 1) AS t WHERE"))  # syntax
