@@ -40,6 +40,7 @@ from sqlalchemy.orm import SessionTransaction
 from sqlalchemy.orm import UOWTransaction
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.base import PassiveFlag
+from sqlalchemy.orm.exc import UnmappedColumnError
 from sqlalchemy.sql.elements import ColumnElement
 
 from .columns import utcnow
@@ -492,15 +493,12 @@ def _bump_through_collection(
     if len(embedding.path) == 1:
         _bump(session, changes, embedding.parent, ids, lock=True)
         return
-    leading = [
-        other
-        for other in embedded_in(embedding.path[-2].mapper.local_table)
-        if other.parent is embedding.parent and other.path == embedding.path[:-1]
-    ]
-    mapper = embedding.path[-2].mapper
-    _collect_parents_where(
-        session, changes, leading, mapper.primary_key[0].in_(sorted(ids)), lock=True
-    )
+    leading = Embedding(embedding.parent, embedding.parent_model, embedding.path[:-1])
+    key = embedding.path[-2].mapper.primary_key[0]
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), BATCH_SIZE):
+        batch = key.in_(ordered[start : start + BATCH_SIZE])
+        _collect_parents_where(session, changes, [leading], batch, lock=True)
 
 
 def _links_changed(obj: t.Any, mapper: Mapper[t.Any]) -> bool:
@@ -656,7 +654,10 @@ def _link_values(
     when the statement's own ``VALUES`` hold them (not read here: any row)."""
     criteria = []
     for _, column in relationship.local_remote_pairs:
-        key = mapper.get_property_by_column(column).key
+        try:
+            key = mapper.get_property_by_column(column).key
+        except UnmappedColumnError:
+            return None
         if not rows or not all(key in row for row in rows):
             return None
         criteria.append(column.in_({row[key] for row in rows}))

@@ -100,27 +100,39 @@ def data(session: Session, models: EventModels, name: str) -> dict[str, t.Any]:
     return t.cast(dict[str, t.Any], json.loads(rendered))
 
 
-def locks_of_events(engine: Engine) -> t.Callable[[], list[str]]:
-    """Record the statements that lock event rows ``FOR UPDATE`` from now on."""
-    seen: list[str] = []
+class Locks:
+    """The row locks statements take from now on."""
 
-    def record(conn: t.Any, cursor: t.Any, statement: str, *args: t.Any) -> None:
-        if "FOR UPDATE" in statement and "FROM event" in statement:
-            seen.append(statement)
+    def __init__(self, engine: Engine) -> None:
+        self.statements: list[str] = []
+        event.listen(engine, "before_cursor_execute", self.record)
 
-    event.listen(engine, "before_cursor_execute", record)
-    return lambda: seen
+    def record(self, conn: t.Any, cursor: t.Any, statement: str, *args: t.Any) -> None:
+        self.statements.append(" ".join(statement.split()))
+
+    def of_events(self) -> list[str]:
+        """Statements locking event rows ``FOR UPDATE``."""
+        return [s for s in self.statements if "FOR UPDATE" in s and "FROM event" in s]
+
+    def shared_on(self, table: str) -> bool:
+        """Whether a statement locked rows of ``table`` for share."""
+        return any(
+            ("FOR SHARE" in s or "LOCK IN SHARE MODE" in s) and f"JOIN {table}" in s
+            for s in self.statements
+        )
 
 
 def test_linking_through_a_many_to_one_with_a_backref_moves_only_that_event(
     session: Session, models: EventModels, town: dict[str, t.Any], tables: Engine
 ) -> None:
     stamps = Stamps(session, models.Event)
-    locks = locks_of_events(tables)
+    locks = Locks(tables)
     session.add(models.Event(name="new", venue=town["hall"], event_type=town["gig"]))
     session.commit()
     assert stamps.moved() == {"new"}, "the hall's and the gigs' other events stay put"
-    assert locks() == [], "no other event is locked"
+    assert locks.of_events() == [], "no other event is locked"
+    if tables.dialect.name != "sqlite":  # a rename of the hall cannot slip past the render
+        assert locks.shared_on("venue"), locks.statements
     assert data(session, models, "new")["venue"]["name"] == "Hall"
 
     town["a"].venue = town["park"]  # a many-to-one moved: only that event changes
@@ -148,11 +160,11 @@ def test_appending_to_the_venues_collection_moves_only_the_event_it_links(
     session: Session, models: EventModels, town: dict[str, t.Any], tables: Engine
 ) -> None:
     stamps = Stamps(session, models.Event)
-    locks = locks_of_events(tables)
+    locks = Locks(tables)
     town["hall"].events.append(models.Event(name="new"))
     session.commit()
     assert stamps.moved() == {"new"}
-    assert locks() == []
+    assert locks.of_events() == []
     assert data(session, models, "new")["venue"]["name"] == "Hall"
     town["park"].events.append(town["c"])  # moved from the hall
     session.commit()
