@@ -32,6 +32,8 @@ class Plan:
     small_items: int
     write_rows: int
     embedding_counts: tuple[int, ...]
+    #: Sessions the crowded series holds when one more is added (the linking row).
+    crowd: int
     repeats: int
     deep_repeats: int
     curve_points: int
@@ -45,6 +47,7 @@ FULL = Plan(
     small_items=1_000,
     write_rows=20_000,
     embedding_counts=(100, 1_000),
+    crowd=10_000,
     repeats=41,
     deep_repeats=9,
     curve_points=10,
@@ -57,6 +60,7 @@ QUICK = Plan(
     small_items=300,
     write_rows=1_000,
     embedding_counts=(10, 100),
+    crowd=1_000,
     repeats=5,
     deep_repeats=3,
     curve_points=3,
@@ -75,6 +79,7 @@ def run(
 ) -> dict[str, t.Any]:
     """Every measurement on every database; returns the results as plain data."""
     from .cached_http import measure_cached_http
+    from .crowded import measure_crowded
     from .embedded import measure_embedded
     from .harvest import harvest
     from .pages import cursor_at
@@ -171,6 +176,10 @@ def run(
             _say("  editing an embedded place")
             figures["embedded"] = dataclasses.asdict(
                 measure_embedded(written.url, plan.embedding_counts, repeats=3)
+            )
+            _say(f"  adding a session to a series holding {plan.crowd:,}")
+            figures["crowded"] = dataclasses.asdict(
+                measure_crowded(written.url, crowd=plan.crowd, repeats=plan.write_repeats)
             )
         finally:
             if not keep:

@@ -114,6 +114,13 @@ organisation's tombstones (about 38 KB a page), measured on their own.
   comparison, one embedded in 100), committed. A SQLAlchemy `before_cursor_execute`
   listener counts the statements and the parameter sets they carry; every series is
   checked to have been re-rendered with the new name.
+- **Adding to a crowded series.** One session added to a series holding 10,000 sessions
+  against one added to a series holding none (a new series for each add, so that it
+  stays empty), taking turns, each committed. Each add links the session as an app with
+  backrefs does, `session.series = series`, which the ORM also records as a change of
+  the series (its `sessions` collection); the session feed embeds
+  `series.organisation`. The row also gives the statements one add sends to each series,
+  and how many of the crowded series' sessions one add moved (the new one alone).
 
 ## What changed to meet the targets
 

@@ -33,6 +33,8 @@ DEFAULTS: dict[str, t.Any] = {
     "RPDE_PUBLISHER_LOGO": "https://riverside-leisure.example.org/logo.png",
     "RPDE_DISCUSSION_URL": "https://github.com/riverside-leisure/opendata/issues",
     "RPDE_DATE_PUBLISHED": "2026-01-05",
+    # A leisure centre: OpenActive's template's words fit, sports included.
+    "RPDE_DATASET_GENERAL_KEYWORDS": ["Activities", "Sports", "Physical Activity", "OpenActive"],
     # The admin's session cookie: unreadable by script, not sent on cross-site requests,
     # nor to the public pages (so feed responses never vary by cookie), and never
     # refreshed: a login lasts eight hours at most.

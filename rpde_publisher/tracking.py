@@ -12,11 +12,13 @@ import typing as t
 import warnings
 from collections import defaultdict
 from collections.abc import Collection
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from weakref import WeakKeyDictionary
 from weakref import WeakSet
 
+from sqlalchemy import and_
 from sqlalchemy import bindparam
 from sqlalchemy import event
 from sqlalchemy import inspect
@@ -26,13 +28,19 @@ from sqlalchemy import Update
 from sqlalchemy import update
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import InstanceState
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import MANYTOONE
 from sqlalchemy.orm import Mapper
+from sqlalchemy.orm import ONETOMANY
 from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.orm import RelationshipProperty
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import SessionTransaction
 from sqlalchemy.orm import UOWTransaction
 from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.base import PassiveFlag
+from sqlalchemy.orm.exc import UnmappedColumnError
 from sqlalchemy.sql.elements import ColumnElement
 
 from .columns import utcnow
@@ -49,6 +57,8 @@ _STATE_KEY = "_rpde_changes"
 _data_updates: WeakKeyDictionary[TableSpec, Update] = WeakKeyDictionary()
 #: MySQL engines whose isolation level was checked (see :func:`_warn_of_snapshot_reads`).
 _isolation_checked: WeakSet[Engine] = WeakSet()
+#: A collection's history without loading it, with a backref's pending appends.
+_PENDING_TOO = PassiveFlag.PASSIVE_NO_INITIALIZE | PassiveFlag.INCLUDE_PENDING_MUTATIONS
 
 
 @dataclass
@@ -103,15 +113,25 @@ def _before_flush(session: Session, flush_context: UOWTransaction, instances: t.
         _keep_deleted_as_tombstones(session)
         _revive_tombstones(session)
         # Parents of children about to change or go: found while the old rows exist.
+        # A row whose only change is one of its collections (a backref's, as when a
+        # session is added at a place) is not a change of the row: its parents stay.
         before: defaultdict[Mapper[t.Any], set[t.Any]] = defaultdict(set)
+        through_collections: defaultdict[Embedding, set[t.Any]] = defaultdict(set)
         for obj in list(session.dirty) + list(session.deleted):
-            mapper = _mapper_of(obj)
-            if embedded_in(mapper.local_table) and inspect(obj).persistent:
+            state = inspect(obj)
+            if not state.persistent:
+                continue
+            mapper = state.mapper
+            if embedded_in(mapper.local_table) and (obj in session.deleted or _writes_row(state)):
                 before[mapper].add(_identity(obj, mapper))
+            for embedding in _links_changed_on_paths(state):
+                through_collections[embedding].add(_identity(obj, mapper))
         # Locked now, before the children are written: a render locks its item, then the
         # rows it embeds (render_items); taken in the same order, they cannot deadlock.
         for mapper, ids in before.items():
             _collect_parents(session, changes, mapper, ids, lock=True)
+        for embedding, ids in through_collections.items():
+            _bump_through_collection(session, changes, embedding, ids)
 
 
 @event.listens_for(Session, "after_flush")
@@ -119,8 +139,8 @@ def _after_flush(session: Session, flush_context: UOWTransaction) -> None:
     changes = _changes(session)
     for obj in list(session.new) + list(session.dirty):
         mapper = _mapper_of(obj)
-        if obj not in session.new and not session.is_modified(obj, include_collections=False):
-            continue
+        if obj not in session.new and not _writes_row(inspect(obj)):
+            continue  # only collections changed: _before_flush moved what they embed
         spec = _spec_of_mapper(mapper)
         changes.written_tables.add(mapper.local_table)  # type: ignore[arg-type]
         if spec is not None:
@@ -238,7 +258,10 @@ def _do_orm_execute(state: ORMExecuteState) -> t.Any:
         changes.sweep.add(spec)
     if embeddings and (state.is_update or state.is_insert):
         # Rows may match only after the change (a child moved to another parent).
-        if criterion is not None or state.is_insert:
+        if state.is_insert and criterion is None:  # new rows, ids not known
+            for embedding, links in _paths_of_new_rows(state, mapper, embeddings):
+                _collect_parents_where(state.session, changes, [embedding], links)
+        elif criterion is not None:
             _collect_parents_where(state.session, changes, embeddings, criterion)
     return result
 
@@ -442,6 +465,58 @@ def _lock_items(connection: Connection, spec: TableSpec, ids: t.Iterable[t.Any])
         ).all()
 
 
+def _writes_row(state: InstanceState[t.Any]) -> bool:
+    """Whether this flush writes the object's own row: a column changed, or a many-to-one
+    link (its foreign key). A change to one of its collections alone writes other rows
+    (the children's, or a link table's)."""
+    mapper = state.mapper
+    keys = [prop.key for prop in mapper.column_attrs] + [
+        relationship.key
+        for relationship in mapper.relationships
+        if relationship.direction is MANYTOONE and not relationship.viewonly
+    ]
+    return any(state.attrs[key].history.has_changes() for key in keys)
+
+
+def _links_changed_on_paths(state: InstanceState[t.Any]) -> list[Embedding]:
+    """The embedded paths whose last step is a collection of this object (one-to-many or
+    many-to-many) that this flush changes: its items' data changes though no row on the
+    path but the children (or only a link table) is written.
+
+    A many-to-one step is not among them: changing it writes the object's own row.
+    """
+    found: list[Embedding] = []
+    for relationship in state.mapper.relationships:
+        if relationship.direction is MANYTOONE or relationship.viewonly:
+            continue
+        ending_here = [
+            embedding
+            for embedding in embedded_in(relationship.mapper.local_table)
+            if embedding.path[-1] is relationship
+        ]
+        # A backref's append to a collection not loaded is pending: include it.
+        if ending_here and state.get_history(relationship.key, _PENDING_TOO).has_changes():
+            found.extend(ending_here)
+    return found
+
+
+def _bump_through_collection(
+    session: Session, changes: _Changes, embedding: Embedding, ids: set[t.Any]
+) -> None:
+    """Move the items that reach the objects ``ids`` (whose collection at the end of
+    ``embedding`` changed): those objects themselves when they are the items, else the
+    items whose path leads to them. Locked now, as a child's parents are."""
+    if len(embedding.path) == 1:
+        _bump(session, changes, embedding.parent, ids, lock=True)
+        return
+    leading = Embedding(embedding.parent, embedding.parent_model, embedding.path[:-1])
+    key = embedding.path[-2].mapper.primary_key[0]
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), BATCH_SIZE):
+        batch = key.in_(ordered[start : start + BATCH_SIZE])
+        _collect_parents_where(session, changes, [leading], batch, lock=True)
+
+
 def _links_changed(obj: t.Any, mapper: Mapper[t.Any]) -> bool:
     """Whether this flush changed one of ``obj``'s foreign keys (setting a many-to-one
     relationship sets them too)."""
@@ -551,12 +626,58 @@ def _collect_parents_where(
     for embedding in embeddings:
         connection = _connection(session, embedding.parent)
         parent_ids = set(connection.execute(embedding.parent_ids(criterion)).scalars())
-        changes.items[embedding.parent].update(parent_ids)
-        changes.bumped[embedding.parent].update(parent_ids)
-        if lock and connection.dialect.name != "sqlite":
-            unlocked = parent_ids - changes.locked[embedding.parent]
-            _lock_items(connection, embedding.parent, unlocked)
-            changes.locked[embedding.parent].update(unlocked)
+        _bump(session, changes, embedding.parent, parent_ids, lock=lock)
+
+
+def _bump(
+    session: Session, changes: _Changes, spec: TableSpec, ids: set[t.Any], *, lock: bool
+) -> None:
+    """Move the items ``ids`` at commit though this transaction may not write their rows;
+    ``lock``: lock them now."""
+    changes.items[spec].update(ids)
+    changes.bumped[spec].update(ids)
+    connection = _connection(session, spec)
+    if lock and connection.dialect.name != "sqlite":
+        unlocked = ids - changes.locked[spec]
+        _lock_items(connection, spec, unlocked)
+        changes.locked[spec].update(unlocked)
+
+
+def _paths_of_new_rows(
+    state: ORMExecuteState, mapper: Mapper[t.Any], embeddings: list[Embedding]
+) -> list[tuple[Embedding, ColumnElement[bool] | None]]:
+    """The paths along which the rows a bulk ``INSERT`` adds can reach items, each with a
+    criterion on the new rows' link columns (``None``: any row).
+
+    Nothing links to a row that did not exist: only a path whose last step's link is a
+    column of the new row (one-to-many) reaches items, those the values it takes lead to.
+    """
+    given: t.Any = state.parameters
+    rows: list[Mapping[str, t.Any]] = [given] if isinstance(given, Mapping) else list(given or ())
+    return [
+        (embedding, _link_values(rows, mapper, embedding.path[-1]))
+        for embedding in embeddings
+        if embedding.path[-1].direction is ONETOMANY and embedding.path[-1].secondary is None
+    ]
+
+
+def _link_values(
+    rows: list[Mapping[str, t.Any]],
+    mapper: Mapper[t.Any],
+    relationship: RelationshipProperty[t.Any],
+) -> ColumnElement[bool] | None:
+    """The new rows' values of ``relationship``'s link columns, as a criterion; ``None``
+    when the statement's own ``VALUES`` hold them (not read here: any row)."""
+    criteria = []
+    for _, column in relationship.local_remote_pairs:
+        try:
+            key = mapper.get_property_by_column(column).key
+        except UnmappedColumnError:
+            return None
+        if not rows or not all(key in row for row in rows):
+            return None
+        criteria.append(column.in_({row[key] for row in rows}))
+    return and_(*criteria)
 
 
 def _bulk_criterion(state: ORMExecuteState, mapper: Mapper[t.Any]) -> ColumnElement[bool] | None:

@@ -16,8 +16,6 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import InterfaceError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from werkzeug.datastructures import Headers
-from werkzeug.http import parse_set_header
 
 from .backends import is_schema_error
 from .conditional import accepts_gzip
@@ -35,6 +33,7 @@ from .query import fetch_rows
 from .query import render_missing_rows
 from .query import unrendered
 from .query import with_data
+from .responses import PublicResponse
 from .writeback import store_rendered
 
 if t.TYPE_CHECKING:
@@ -52,34 +51,6 @@ DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError, DBAP
 _MAX_FEED_PATHS = 256
 #: Cursors of recent query strings remembered per blueprint.
 _MAX_CURSORS = 4096
-
-
-class FeedResponse(Response):
-    """A response that never carries cookies nor varies by them, so CDNs can cache it.
-
-    The host app's session handling may try to set its cookie, or add ``Vary: Cookie``
-    after the view has returned; both are dropped.
-    """
-
-    def set_cookie(self, *args: t.Any, **kwargs: t.Any) -> None:
-        """Feed responses set no cookies (a session cookie would defeat caching)."""
-
-    def delete_cookie(self, *args: t.Any, **kwargs: t.Any) -> None:
-        """Feed responses set no cookies."""
-
-    def get_wsgi_headers(self, environ: t.Any) -> Headers:
-        headers = super().get_wsgi_headers(environ)
-        if "Set-Cookie" in headers:
-            headers.remove("Set-Cookie")
-        vary = headers.get("Vary")
-        if vary is None or vary == "Accept-Encoding":  # as the view set it: nothing to drop
-            return headers
-        kept = [value for value in parse_set_header(vary) if value.lower() != "cookie"]
-        if kept:
-            headers["Vary"] = ", ".join(kept)
-        else:
-            headers.remove("Vary")
-        return headers
 
 
 def make_blueprint(extension: RPDE) -> Blueprint:
@@ -212,7 +183,7 @@ def make_blueprint(extension: RPDE) -> Blueprint:
             cached.representation,
             content_type=settings.content_type,
             cache_control=f"public, max-age={max_age}",
-            response_class=FeedResponse,
+            response_class=PublicResponse,
             headers={"Access-Control-Allow-Origin": "*"},
             vary=settings.gzip_level > 0,
         )
@@ -322,7 +293,7 @@ def absolute_url(base_url: str | None, path: str) -> str:
 
 
 def _json(status: int, body: dict[str, t.Any], cache_control: str) -> Response:
-    response = FeedResponse(json.dumps(body), status=status, content_type="application/json")
+    response = PublicResponse(json.dumps(body), status=status, content_type="application/json")
     response.headers["Cache-Control"] = cache_control
     return response
 

@@ -95,9 +95,12 @@ def test_quick_benchmark_runs_every_row_and_writes_the_report(
         embedded = figures["embedded"]
         assert embedded["rerendered"] == {"10": 10, "100": 100}
         assert embedded["kinds"]["100"]["UPDATE session_series"] == 1
+        crowded = figures["crowded"]
+        assert crowded["crowd"] == 1000 and crowded["moved"] == 1, "only the new session moved"
+        assert crowded["statements"]["crowded"] == crowded["statements"]["empty"]
         assert len(figures["pages"]["curve"]) == 3
     report = (output / "performance.md").read_text()
-    assert report.count("| **") >= 8 * 2, "every row has a verdict on both databases"
+    assert report.count("| **") >= 9 * 2, "every row has a verdict on both databases"
     for row in (
         "last page vs first page",
         "the floor",
@@ -107,6 +110,7 @@ def test_quick_benchmark_runs_every_row_and_writes_the_report(
         "peak RSS",
         "change tracking",
         "embedded in 100 session",
+        "a series holding 1,000 sessions",
     ):
         assert row in report, row
     assert (output / "images" / "page-latency-by-depth.png").read_bytes()[

@@ -70,8 +70,7 @@ def test_a_new_publisher_is_told_what_is_missing(
     output = result.output
     assert "1. Build the OpenActive API: feeds registered and valid: DONE" in output
     assert "2. Choose a licence: DONE" in output
-    assert "3. Amend terms and build an opt-out: MISSING" in output
-    assert "[ ] session-series: no opt-out filter. Pass publish_when=" in output
+    assert "3. Amend terms and build an opt-out: DONE" in output, "a single publisher"
     assert "4. Create a dataset homepage: MISSING" in output
     for line in (
         "[ ] publisher.name (required) is missing: set RPDE_PUBLISHER_NAME",
@@ -91,7 +90,61 @@ def test_a_new_publisher_is_told_what_is_missing(
     assert (
         "[ ] The page's DCAT lacks the release date (dct:issued): set RPDE_DATE_PUBLISHED" in output
     )
-    assert "2 of 5 steps done." in output
+    assert "3 of 5 steps done." in output
+
+
+def test_a_single_publisher_passes_step_3_with_its_terms_alone(
+    sqlite_engine: Engine, rpde: RPDE, models: Models
+) -> None:
+    """No organisation= feeds and no dataset provider: its own data, no filter needed."""
+    result = run(site_app(sqlite_engine, rpde, models, **FULL_CONFIG))
+    assert result.exit_code == 0, result.output
+    step = result.output.split("3. ")[1].split("4. ")[0]
+    assert step.startswith("Amend terms and build an opt-out: DONE")
+    assert "[x] A single publisher (no organisation= feeds, no dataset provider)" in step
+    assert "[ ]" not in step
+    assert "Software cannot check your terms" in step
+    assert "For a single publisher an opt-out is leaving something out: publish_when=" in step
+    assert "On a platform each organisation can opt out" in step
+
+
+def test_a_single_publishers_filters_are_reported(
+    sqlite_engine: Engine, filtered_rpde: RPDE, models: Models
+) -> None:
+    result = run(site_app(sqlite_engine, filtered_rpde, models, **FULL_CONFIG))
+    assert "[x] session-series: items outside publish_when= leave the feed." in result.output
+    assert "[x] A single publisher" in result.output
+
+
+@pytest.mark.parametrize("shape", ["dataset provider", "organisation= feed"])
+def test_a_platform_needs_an_opt_out_filter_on_every_feed(
+    sqlite_engine: Engine, models: Models, shape: str
+) -> None:
+    rpde = RPDE()
+    organisation = models.Series.organisation_id if shape == "organisation= feed" else None
+    rpde.feed(
+        models.Series,
+        kind="SessionSeries",
+        schema=models.SeriesSchema,
+        embeds=["organisation"],
+        organisation=organisation,
+    )
+    rpde.feed(
+        models.Facility,
+        kind="FacilityUse",
+        schema=models.FacilitySchema,
+        publish_when=models.Facility.name.isnot(None),
+    )
+    if shape == "dataset provider":
+        rpde.dataset_provider(_Sites())
+    result = run(site_app(sqlite_engine, rpde, models, **FULL_CONFIG))
+    assert result.exit_code == 1
+    step = result.output.split("3. ")[1].split("4. ")[0]
+    assert step.startswith("Amend terms and build an opt-out: MISSING")
+    assert "[ ] session-series: no opt-out filter. Pass publish_when=" in step
+    assert "[x] facility-uses: items outside publish_when= leave the feed." in step
+    assert "single publisher" not in step
+    assert "On a platform an opt-out is an organisation's: its items leave every feed" in step
 
 
 def test_a_licence_openactive_does_not_accept_is_missing(
@@ -127,12 +180,13 @@ def test_a_github_discussion_url_must_be_the_issues_board(
 
 
 def test_json_output(sqlite_engine: Engine, rpde: RPDE, models: Models) -> None:
-    result = run(site_app(sqlite_engine, rpde, models, **FULL_CONFIG), "--json")
+    app = site_app(sqlite_engine, rpde, models, **{**FULL_CONFIG, "RPDE_PUBLISHER_LOGO": None})
+    result = run(app, "--json")
     assert result.exit_code == 1
     steps = json.loads(result.output)
     assert [s["number"] for s in steps] == [1, 2, 3, 4, 5]
-    assert [s["done"] for s in steps] == [True, True, False, True, True]
-    assert {"status": "missing", "text": steps[2]["items"][0]["text"]} in steps[2]["items"]
+    assert [s["done"] for s in steps] == [True, True, True, False, True]
+    assert {"status": "missing", "text": steps[3]["items"][1]["text"]} in steps[3]["items"]
 
 
 class _Sites:

@@ -125,6 +125,31 @@ def test_each_organisation_has_its_own_site(organisations: t.Any) -> None:
     assert all(d["encodingFormat"] == RPDE_MEDIA_TYPE for d in dataset["distribution"])
 
 
+class KeywordSites:
+    """A provider whose climbing club names its own keywords and whose gym does not."""
+
+    def keys(self) -> list[str]:
+        return ["climb", "gym"]
+
+    def metadata(self, key: str) -> dict[str, t.Any]:
+        settings = organisation_settings(key.title())
+        if key == "climb":
+            settings["RPDE_DATASET_KEYWORDS"] = ["Climbing", "Bouldering"]
+        return settings
+
+
+def test_organisation_keywords_come_from_the_provider_else_the_platform(
+    sqlite_engine: Engine, rpde: RPDE, models: t.Any
+) -> None:
+    general = ["Activities", "Sports", "OpenActive"]
+    app = site_app(sqlite_engine, rpde, models, **PLATFORM, RPDE_DATASET_GENERAL_KEYWORDS=general)
+    rpde.dataset_provider(KeywordSites())
+    climb = get_site(app, "/openactive/organisations/climb/").dataset
+    assert climb["keywords"] == ["Climbing", "Bouldering"]
+    gym = get_site(app, "/openactive/organisations/gym/").dataset
+    assert gym["keywords"] == ["Sessions", "Facilities", "Events", *general]
+
+
 def test_organisation_site_rdfa_names_the_organisation(organisations: t.Any) -> None:
     app, _ = organisations
     site = get_site(app, "/openactive/organisations/org-3/")

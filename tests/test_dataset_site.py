@@ -70,15 +70,7 @@ def test_jsonld_carries_every_field_of_a_complete_publisher(make: t.Any) -> None
             "Near real-time availability and rich descriptions relating to the sessions,"
             " facilities and events available from Harbour Sports Trust"
         ),
-        "keywords": [
-            "Sessions",
-            "Facilities",
-            "Events",
-            "Activities",
-            "Sports",
-            "Physical Activity",
-            "OpenActive",
-        ],
+        "keywords": ["Sessions", "Facilities", "Events", "Activities", "OpenActive"],
         "license": CC_BY,
         "distribution": [
             {
@@ -260,6 +252,37 @@ def test_name_description_and_keywords_can_be_set(make: t.Any) -> None:
     assert {str(k) for k in site.values(subject, DCAT.keyword)} == {"Swimming", "Gym"}
 
 
+@pytest.mark.parametrize(
+    ("general", "expected"),
+    [
+        (None, ["Sessions", "Facilities", "Events", "Activities", "OpenActive"]),
+        (
+            ["Activities", "Sports", "Physical Activity", "OpenActive"],
+            ["Sessions", "Facilities", "Events", "Activities", "Sports", "Physical Activity"]
+            + ["OpenActive"],
+        ),
+        ("Arts, Events", ["Sessions", "Facilities", "Events", "Arts"]),
+        ("", ["Sessions", "Facilities", "Events"]),
+    ],
+)
+def test_general_keywords_follow_the_themes(
+    make: t.Any, general: t.Any, expected: list[str]
+) -> None:
+    config = {} if general is None else {"RPDE_DATASET_GENERAL_KEYWORDS": general}
+    site = get_site(make(**config))
+    assert site.dataset["keywords"] == expected
+    assert {str(k) for k in site.values(site.dataset["url"], DCAT.keyword)} == set(expected)
+
+
+def test_keywords_are_never_empty(sqlite_engine: Engine, models: Models) -> None:
+    """OpenActive's validator requires keywords: with no theme (a kind OpenActive does not
+    know) and no keyword set, the site still has one."""
+    rpde = RPDE()
+    rpde.feed(models.Facility, kind="Widget", schema=models.FacilitySchema)
+    app = site_app(sqlite_engine, rpde, models, RPDE_DATASET_GENERAL_KEYWORDS=[])
+    assert get_site(app).dataset["keywords"] == ["OpenActive"]
+
+
 def test_rdfa_gives_the_certificate_every_field_it_reads(make: t.Any) -> None:
     site = get_site(make(**FULL_CONFIG))
     dataset = site.dataset
@@ -391,6 +414,11 @@ def test_a_licence_that_is_not_open_is_refused_at_start_up(
         ("RPDE_DATE_PUBLISHED", "last spring", "RPDE_DATE_PUBLISHED must be a date"),
         ("RPDE_DATASET_LANGUAGES", ["en GB"], "IETF BCP 47"),
         ("RPDE_DATASET_KEYWORDS", {"a": 1}, "RPDE_DATASET_KEYWORDS must be a list"),
+        (
+            "RPDE_DATASET_GENERAL_KEYWORDS",
+            [1, 2],
+            "RPDE_DATASET_GENERAL_KEYWORDS must be a list",
+        ),
         (
             "RPDE_OPEN_BOOKING_API_BASE_URL",
             "https://example.org/api",

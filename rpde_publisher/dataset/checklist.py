@@ -176,19 +176,51 @@ def _check_licence(step: Step, extension: RPDE, pages: dict[str, dict[str, t.Any
 
 
 def _check_opt_out(step: Step, extension: RPDE) -> None:
-    for feed in extension.feeds:
-        if feed.publish_when() is None:
+    """A platform publishing many organisations' data needs an opt-out filter on every
+    feed; a single publisher, whose data is its own, needs only its terms amended."""
+    feeds = list(extension.feeds)
+    platform = extension.organisation_sites is not None or any(
+        feed.organisation is not None for feed in feeds
+    )
+    for feed in feeds:
+        if feed.publish_when() is not None:
+            step.add("done", f"{feed.name}: items outside publish_when= leave the feed.")
+        elif platform:
             step.add(
                 "missing",
                 f"{feed.name}: no opt-out filter. Pass publish_when= to rpde.feed() so the"
                 " items of an organisation that opts out leave the feed as deleted items.",
             )
-        else:
-            step.add("done", f"{feed.name}: items outside publish_when= leave the feed.")
+    if platform:
+        step.add(
+            "advice",
+            "Software cannot check your terms: make sure they tell each organisation that"
+            " its sessions and facilities are published as open data, and how to opt out.",
+        )
+        step.add(
+            "advice",
+            "On a platform an opt-out is an organisation's: its items leave every feed as"
+            " deleted items, so consumers remove them, and come back if it opts in again.",
+        )
+        return
+    step.add(
+        "done",
+        "A single publisher (no organisation= feeds, no dataset provider): the data is"
+        " your own, so no opt-out filter is needed.",
+    )
     step.add(
         "advice",
-        "Software cannot check your terms: make sure they tell each organisation that its"
-        " sessions and facilities are published as open data, and how to opt out.",
+        "Software cannot check your terms: make sure they, and your agreements with anyone"
+        " whose sessions or facilities you list (instructors, clubs, hirers), say that"
+        " these are published as open data.",
+    )
+    step.add(
+        "advice",
+        "For a single publisher an opt-out is leaving something out: publish_when="
+        " publishes the rows it rejects (a private booking, a draft, a session its"
+        " organiser asked to keep off) as deleted items; leaving altogether is removing"
+        " the feeds and asking OpenActive to take your dataset site out of its catalogue."
+        " (On a platform each organisation can opt out: every feed needs the filter.)",
     )
 
 

@@ -37,6 +37,9 @@ DATASET_DEFAULTS: dict[str, t.Any] = {
     "RPDE_DATASET_NAME": None,
     "RPDE_DATASET_DESCRIPTION": None,
     "RPDE_DATASET_KEYWORDS": None,
+    # Words that fit any OpenActive publisher: OpenActive's template adds "Sports" and
+    # "Physical Activity" too, which not every publisher's data is about.
+    "RPDE_DATASET_GENERAL_KEYWORDS": ["Activities", "OpenActive"],
     "RPDE_DATASET_LANGUAGES": ["en-GB"],
     "RPDE_DATE_PUBLISHED": None,
     "RPDE_BACKGROUND_IMAGE": None,
@@ -153,6 +156,7 @@ _FIELDS: dict[str, tuple[str, Parser, bool]] = {
     "RPDE_DATASET_NAME": ("name", _text, False),
     "RPDE_DATASET_DESCRIPTION": ("description", _text, False),
     "RPDE_DATASET_KEYWORDS": ("keywords", _words, False),
+    "RPDE_DATASET_GENERAL_KEYWORDS": ("general_keywords", _words, True),
     "RPDE_DATASET_LANGUAGES": ("languages", _languages, True),
     "RPDE_DATE_PUBLISHED": ("date_published", _date, False),
     "RPDE_BACKGROUND_IMAGE": ("background_image", _url, False),
@@ -198,6 +202,8 @@ class DatasetSettings:
     description: str | None = None
     #: Overrides the keywords derived from the feeds' themes.
     keywords: tuple[str, ...] | None = None
+    #: The keywords after the feeds' themes, when :attr:`keywords` is unset.
+    general_keywords: tuple[str, ...] | None = None
     languages: tuple[str, ...] | None = None
     date_published: DatePublished | None = None
     background_image: str | None = None

@@ -17,8 +17,9 @@ from .settings import DatasetSettings
 SCHEMA_VERSION = "https://openactive.io/modelling-opportunity-data/2.0/"
 #: The ``encodingFormat`` of an RPDE 1.0 feed, exactly as OpenActive's validator wants it.
 RPDE_MEDIA_TYPE = "application/vnd.openactive.rpde+json; version=1"
-#: Keywords every OpenActive dataset carries after its themes.
-GENERAL_KEYWORDS = ("Activities", "Sports", "Physical Activity", "OpenActive")
+#: The keywords of a site whose settings and feeds give none: OpenActive's validator
+#: requires at least one.
+LAST_RESORT_KEYWORDS = ("OpenActive",)
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,9 @@ def build_site(
         + listed.lower()
         + (f" available from {publisher}" if publisher else " in these feeds")
     )
-    keywords = settings.keywords or (*themes, *GENERAL_KEYWORDS)
+    keywords = settings.keywords or (
+        tuple(dict.fromkeys((*themes, *(settings.general_keywords or ())))) or LAST_RESORT_KEYWORDS
+    )
     return DatasetSite(
         url=url,
         name=name,

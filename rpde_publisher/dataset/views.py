@@ -13,7 +13,6 @@ from importlib import resources
 
 from flask import Blueprint
 from flask import current_app
-from flask import render_template
 from flask import Response
 from flask import url_for
 from flask.blueprints import BlueprintSetupState
@@ -24,6 +23,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from ..conditional import accepts_gzip
 from ..conditional import send_representation
+from ..responses import PublicResponse
 from ..views import absolute_url
 from .jsonld import catalog_jsonld
 from .jsonld import dataset_jsonld
@@ -121,14 +121,16 @@ def register_dataset_routes(blueprint: Blueprint, extension: RPDE) -> None:
             licence=open_licence(settings.license),
             dataset_urls=site_urls,
         )
-        response = Response(json.dumps(document, indent=2), content_type="application/ld+json")
+        response = PublicResponse(
+            json.dumps(document, indent=2), content_type="application/ld+json"
+        )
         response.headers["Access-Control-Allow-Origin"] = "*"
         return response
 
     @blueprint.get("/dataset-site.css")
     def dataset_stylesheet() -> Response:
         css, _ = _stylesheet()
-        response = Response(css, content_type="text/css; charset=utf-8")
+        response = PublicResponse(css, content_type="text/css; charset=utf-8")
         response.headers["Cache-Control"] = "public, max-age=86400"
         return response
 
@@ -202,8 +204,7 @@ def _page(extension: RPDE, url: str, build: Callable[[], DatasetSite]) -> Respon
     cached = state.cache.get(key, gzip=sends_gzip)
     if cached is None:
         site = build()
-        html = render_template(
-            TEMPLATE,
+        html = _render(
             site=site,
             settings=site.settings,
             jsonld=Markup(script_json(dataset_jsonld(site))),
@@ -222,6 +223,7 @@ def _page(extension: RPDE, url: str, build: Callable[[], DatasetSite]) -> Respon
         cached.representation,
         content_type="text/html; charset=utf-8",
         cache_control=f"public, max-age={max_age}",
+        response_class=PublicResponse,
         headers={
             "Content-Security-Policy": CONTENT_SECURITY_POLICY,
             "X-Content-Type-Options": "nosniff",
@@ -230,8 +232,19 @@ def _page(extension: RPDE, url: str, build: Callable[[], DatasetSite]) -> Respon
     )
 
 
+def _render(**context: t.Any) -> str:
+    """The page's HTML, without the app's context processors.
+
+    One render is served to every visitor for ``RPDE_DATASET_SITE_MAX_AGE``, so nothing
+    about the visitor may go into it; and Flask-Login's processor, loading
+    ``current_user``, reads the session, for which Flask adds ``Vary: Cookie``. The
+    template still has Flask's globals (``url_for``, ``config``, ``request``).
+    """
+    return current_app.jinja_env.get_or_select_template(TEMPLATE).render(context)
+
+
 def _not_found() -> Response:
-    return Response(
+    return PublicResponse(
         "<!doctype html><title>Not found</title><p>There is no dataset site here.</p>",
         status=404,
         content_type="text/html; charset=utf-8",
@@ -239,7 +252,7 @@ def _not_found() -> Response:
 
 
 def _unavailable(retry_after: int) -> Response:
-    response = Response(
+    response = PublicResponse(
         "<!doctype html><title>Unavailable</title>"
         "<p>This dataset site cannot reach its database right now; try again later.</p>",
         status=503,
