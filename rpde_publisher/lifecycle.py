@@ -9,6 +9,7 @@ from datetime import datetime
 from datetime import timedelta
 
 from sqlalchemy import and_
+from sqlalchemy import case
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
@@ -96,7 +97,7 @@ def retire(
         connection.execute(
             update(spec.table)
             .where(spec.id_column.in_(ids), past)
-            .values({spec.deleted_column.name: spec.deleted_value(moment)})
+            .values(spec.untouched({spec.deleted_column.name: spec.deleted_value(moment)}))
         )
 
     return _in_batches(begin, feed, past, tombstone, progress)
@@ -189,11 +190,15 @@ def backfill(
     """
     spec = feed.spec
 
+    # The triggers stamp a row whose value changes: a row already holding TOUCH (written
+    # by tracking while they were missing) is given 0 instead.
+    fresh = case((spec.modified_column == TOUCH, 0), else_=TOUCH)
+
     def stamp(connection: Connection, ids: list[t.Any]) -> None:
         connection.execute(
             update(spec.table)
             .where(spec.id_column.in_(ids))
-            .values({spec.modified_column.name: TOUCH})
+            .values(spec.untouched({spec.modified_column.name: fresh}))
         )
         write_items(connection, spec, ids)
 

@@ -117,6 +117,23 @@ class TableSpec:
         """Whether a loaded ``deleted`` value means the row is live."""
         return value is None or value is False or value == 0
 
+    def untouched(self, values: dict[str, t.Any]) -> dict[str, t.Any]:
+        """``values`` for the toolkit's own ``UPDATE`` of the table, with every app column
+        that updates itself (``onupdate=``, MySQL's ``ON UPDATE CURRENT_TIMESTAMP``) set
+        to itself: storing an item's data must not change the app's ``updated_at``, nor
+        look to the triggers like a change of the item."""
+        own = {self.modified_column.name, self.deleted_column.name}
+        if self.data_column is not None:
+            own.add(self.data_column.name)
+        kept = {
+            column.name: column
+            for column in self.table.columns
+            if (column.onupdate is not None or column.server_onupdate is not None)
+            and column.name not in own
+            and column.name not in values
+        }
+        return {**values, **kept}
+
     @property
     def id_is_integer(self) -> bool:
         """Whether item ids are integers (else strings)."""

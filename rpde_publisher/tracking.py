@@ -319,7 +319,7 @@ class RenderedItems:
             moved = connection.execute(
                 update(spec.table)
                 .where(spec.id_column.in_(self.ids), spec.is_live())
-                .values(values)
+                .values(spec.untouched(values))
             )
             self._stamp_tombstones_again(self.ids)
             return int(moved.rowcount or 0)
@@ -340,7 +340,7 @@ class RenderedItems:
             self.connection.execute(
                 update(spec.table)
                 .where(spec.id_column.in_(ids), spec.is_tombstone())
-                .values({spec.modified_column.name: TOUCH})
+                .values(spec.untouched({spec.modified_column.name: TOUCH}))
             )
 
 
@@ -446,7 +446,12 @@ def _data_update(spec: TableSpec) -> Update:
             update(spec.table)
             .where(spec.id_column == bindparam("_rpde_id"))
             .values(
-                {spec.data_column.name: bindparam("_rpde_data"), spec.modified_column.name: TOUCH}
+                spec.untouched(
+                    {
+                        spec.data_column.name: bindparam("_rpde_data"),
+                        spec.modified_column.name: TOUCH,
+                    }
+                )
             )
         )
     return statement

@@ -52,7 +52,9 @@ def store_rendered(
             # SQLite's write lock first, so that no writer commits between render and store
             # (a write that matches no row takes it; its SELECTs alone would take none).
             connection.execute(
-                update(spec.table).where(false()).values({spec.data_column.name: None})
+                update(spec.table)
+                .where(false())
+                .values(spec.untouched({spec.data_column.name: None}))
             )
         ready = _lock_unchanged(connection, spec, shown)
         if not ready:
@@ -108,7 +110,7 @@ def _store_statement(spec: TableSpec) -> t.Any:
                 data_column.is_(None),
             )
         )
-        .values({data_column.name: bindparam("_rpde_data")})
+        .values(spec.untouched({data_column.name: bindparam("_rpde_data")}))
     )
 
 
