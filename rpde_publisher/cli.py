@@ -234,28 +234,24 @@ def render_command(feeds: tuple[str, ...], missing: bool, move_all: bool) -> Non
     extension = get_extension()
     for feed in _feeds(extension, feeds):
         _check_setup(extension, feed)
-        if missing:
-            with click.progressbar(length=0, label=f"{feed.name}: rendering") as bar:
-                count = rerender(
-                    lambda feed=feed: _transaction(extension, feed),  # type: ignore[misc]
-                    feed,
-                    only_missing=True,
-                    progress=bar.update,
-                )
-            click.echo(f"{feed.name}: rendered {count} item(s)")
-            continue
         current = feed_fingerprints(feed)
-        with extension.state().sessions.connection(feed.spec.table) as connection:
-            was = recorded(connection).get(filter_key(feed.name))
-        # Which items a changed (or unknown) filter now rejects is not known: move them all.
-        only_changed = not move_all and was == current[filter_key(feed.name)]
+        only_changed = False
+        if not missing and not move_all:
+            with extension.state().sessions.connection(feed.spec.table) as connection:
+                was = recorded(connection).get(filter_key(feed.name))
+            # Which items a changed (or unknown) filter now rejects is not known: move all.
+            only_changed = was == current[filter_key(feed.name)]
         with click.progressbar(length=0, label=f"{feed.name}: rendering") as bar:
             count = rerender(
                 lambda feed=feed: _transaction(extension, feed),  # type: ignore[misc]
                 feed,
+                only_missing=missing,
                 only_changed=only_changed,
                 progress=bar.update,
             )
+        if missing:
+            click.echo(f"{feed.name}: rendered {count} item(s)")
+            continue
         with _transaction(extension, feed) as connection:
             record(connection, current)
         what = "whose data changed " if only_changed and feed.data_column is not None else ""

@@ -16,39 +16,21 @@ import typing as t
 
 from marshmallow import fields
 from marshmallow import Schema
-from sqlalchemy import Column
 from sqlalchemy import delete
 from sqlalchemy import insert
 from sqlalchemy import inspect as inspect_database
 from sqlalchemy import MetaData
 from sqlalchemy import select
-from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from .columns import UTCDateTime
 from .columns import utcnow
-
-FINGERPRINT_TABLE = "rpde_fingerprints"
+from .tables import FINGERPRINT_TABLE
+from .tables import fingerprint_table
 
 #: The table outside any app's metadata, for reading and recording on any connection.
 _standalone = MetaData()
-
-
-def fingerprint_table(metadata: MetaData) -> Table:
-    """The table of recorded fingerprints, one row per ``kind:name`` key."""
-    existing = metadata.tables.get(FINGERPRINT_TABLE)
-    if existing is not None:
-        return existing
-    return Table(
-        FINGERPRINT_TABLE,
-        metadata,
-        Column("key", String(255), primary_key=True),
-        Column("value", String(64), nullable=False),
-        Column("recorded_at", UTCDateTime(), nullable=False),
-        comment="What rpde_publisher feeds were rendered, filtered and stamped with.",
-    )
 
 
 def schema_key(feed_name: str) -> str:

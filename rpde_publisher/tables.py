@@ -17,6 +17,7 @@ from sqlalchemy import false
 from sqlalchemy import Index
 from sqlalchemy import Integer
 from sqlalchemy import MetaData
+from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy import true
 from sqlalchemy.engine import Connection
@@ -25,7 +26,6 @@ from sqlalchemy.types import TypeDecorator
 
 from .columns import UTCDateTime
 from .errors import ConfigurationError
-from .fingerprints import fingerprint_table
 
 if t.TYPE_CHECKING:
     from .embedding import Embedding
@@ -40,6 +40,7 @@ RenderAt = t.Literal["commit", "read"]
 TOUCH = -1
 
 CLOCK_TABLE = "rpde_clock"
+FINGERPRINT_TABLE = "rpde_fingerprints"
 
 
 @dataclass(eq=False)
@@ -205,16 +206,40 @@ def prepare_table(
 
 def clock_table(metadata: MetaData) -> Table:
     """The one-row table that hands out SQLite's stamps (unused on other databases)."""
-    existing = metadata.tables.get(CLOCK_TABLE)
+    return _toolkit_table(
+        metadata,
+        CLOCK_TABLE,
+        [
+            Column("id", Integer, primary_key=True, autoincrement=False),
+            Column("value", BigInteger, nullable=False),
+        ],
+        "Change counter for rpde_publisher feeds on SQLite.",
+    )
+
+
+def fingerprint_table(metadata: MetaData) -> Table:
+    """What the feeds were rendered, filtered and stamped with, one row per ``kind:name``
+    key (see :mod:`~rpde_publisher.fingerprints`)."""
+    return _toolkit_table(
+        metadata,
+        FINGERPRINT_TABLE,
+        [
+            Column("key", String(255), primary_key=True),
+            Column("value", String(64), nullable=False),
+            Column("recorded_at", UTCDateTime(), nullable=False),
+        ],
+        "What rpde_publisher feeds were rendered, filtered and stamped with.",
+    )
+
+
+def _toolkit_table(
+    metadata: MetaData, name: str, columns: list[Column[t.Any]], comment: str
+) -> Table:
+    """One of the toolkit's own tables in ``metadata``, made once."""
+    existing = metadata.tables.get(name)
     if existing is not None:
         return existing
-    return Table(
-        CLOCK_TABLE,
-        metadata,
-        Column("id", Integer, primary_key=True, autoincrement=False),
-        Column("value", BigInteger, nullable=False),
-        comment="Change counter for rpde_publisher feeds on SQLite.",
-    )
+    return Table(name, metadata, *columns, comment=comment)
 
 
 def _column(table: Table, name: str, role: str) -> Column[t.Any]:

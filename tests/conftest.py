@@ -99,6 +99,18 @@ def db_engine(request: pytest.FixtureRequest, tmp_path: Path) -> t.Iterator[Engi
     engine.dispose()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> t.Iterator[str]:
+    """The URL of an empty database of each kind, owned by this test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'own.sqlite3'}"
+        return
+    server = request.getfixturevalue("pg_server")
+    url = server.create_database("rpde_own")
+    yield url
+    server.drop_database(url)
+
+
 @pytest.fixture
 def sqlite_engine(tmp_path: Path) -> t.Iterator[Engine]:
     engine = _sqlite_engine(tmp_path / "feeds.sqlite3")

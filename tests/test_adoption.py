@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import typing as t
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine
@@ -19,16 +18,10 @@ from .walking import settle
 from .walking import walk
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> t.Iterator[str]:
-    """A database of its own for the host app."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'events.sqlite3'}"
-        return
-    server = request.getfixturevalue("pg_server")
-    database = server.create_database("rpde_adopt")
-    yield database
-    server.drop_database(database)
+@pytest.fixture
+def url(empty_database: str) -> str:
+    """A database of its own for the host app, on SQLite and PostgreSQL."""
+    return empty_database
 
 
 @pytest.fixture

@@ -10,23 +10,10 @@ import typing as t
 import uuid
 from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine
 from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> t.Iterator[str]:
-    """A URL of an empty database of each kind, owned by this test."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'seed.sqlite3'}"
-        return
-    server = request.getfixturevalue("pg_server")
-    url = server.create_database("rpde_bench_test")
-    yield url
-    server.drop_database(url)
 
 
 def test_fast_seed_stores_exactly_what_the_orm_path_renders(empty_database: str) -> None:

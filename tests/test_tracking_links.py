@@ -34,14 +34,6 @@ def rpde(request: pytest.FixtureRequest, models: EventModels) -> RPDE:
 
 
 @pytest.fixture
-def tables(db_engine: Engine, models: EventModels, rpde: RPDE) -> t.Iterator[Engine]:
-    models.Base.metadata.drop_all(db_engine)
-    models.Base.metadata.create_all(db_engine)
-    yield db_engine
-    models.Base.metadata.drop_all(db_engine)
-
-
-@pytest.fixture
 def session(tables: Engine) -> t.Iterator[Session]:
     with Session(tables) as s:
         yield s
