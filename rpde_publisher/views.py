@@ -49,6 +49,8 @@ logger = logging.getLogger("rpde_publisher")
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError, DBAPIError)
 #: Feed paths remembered per blueprint (feeds x script roots).
 _MAX_FEED_PATHS = 256
+#: Setup problems already logged, by feed name and problem code.
+_logged_problems: set[tuple[str, str]] = set()
 #: Cursors of recent query strings remembered per blueprint.
 _MAX_CURSORS = 4096
 
@@ -335,7 +337,8 @@ def _setup_problem(state: AppState, feed: Feed, error: BaseException) -> Problem
             problem = setup_problem(connection, feed)
     except DATABASE_UNAVAILABLE:
         return None
-    if problem is not None:
+    if problem is not None and (feed.name, problem.code) not in _logged_problems:
+        _logged_problems.add((feed.name, problem.code))  # once per process, not per request
         logger.error("%s", problem)
     return problem
 
