@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import time
+import typing as t
 
 import click
 from flask import current_app
@@ -105,10 +107,16 @@ def simulate_command(
 ) -> None:
     """Stream realistic changes (bookings, edits, cancellations, new sessions) until stopped.
 
-    Stops at Ctrl-C, or after --count changes or --seconds, whichever comes first.
+    Stops at Ctrl-C (or SIGTERM), or after --count changes or --seconds, whichever comes
+    first, and prints what it made.
     """
     from .simulate import Simulator
 
+    # Our own handlers: a process started in the background by a non-interactive shell
+    # inherits SIGINT ignored, and Python then never raises KeyboardInterrupt: such a
+    # simulator ran on after being told to stop. SIGTERM stops it the same way.
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, _interrupt)
     simulator = Simulator(db.session, seed=seed)
     started = time.monotonic()
     deadline = started + seconds if seconds is not None else None
@@ -134,3 +142,7 @@ def simulate_command(
     elapsed = time.monotonic() - started
     summary = ", ".join(f"{n} {kind}" for kind, n in sorted(made.items())) or "none"
     click.echo(f"Made {total} change(s) in {elapsed:.1f}s: {summary}.")
+
+
+def _interrupt(signum: int, frame: t.Any) -> None:
+    raise KeyboardInterrupt

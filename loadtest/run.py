@@ -146,7 +146,7 @@ def run(
                 for command in writer_commands()
             ]
             stop = threading.Timer(
-                seconds, lambda: [writer.send_signal(signal.SIGINT) for writer in writers]
+                seconds, lambda: [writer.send_signal(signal.SIGTERM) for writer in writers]
             )
             stop.start()
             locust_output = run_locust(

@@ -327,3 +327,45 @@ def test_the_validator_check_fails_an_item_that_breaks_the_model(
     failures = {r["name"]: [f["path"] for f in r["failures"]] for r in report["results"]}  # type: ignore[index]
     assert failures == {"good": [], "bad": ["$.location.address.addressRegion"]}
     assert report["misses"] == []
+
+
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])
+def test_simulate_stops_when_told_even_started_with_sigint_ignored(
+    tmp_path: Path, stop: str
+) -> None:
+    """A process a non-interactive shell starts in the background inherits SIGINT
+    ignored; the load test's writers then ran on after being told to stop (issue: the
+    suite on a busy machine). The simulator installs its own handlers."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("FLASK_")}
+    environment["FLASK_SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'sim.sqlite3'}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "example_app", "demo", "simulate"]
+        + ["--rate", "20", "--seed", "1"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    try:
+        assert process.stdout is not None
+        made = 0
+        for line in process.stdout:  # wait on progress: three changes made
+            made += bool(re.match(r"\s+\d+\s", line))
+            if made == 3:
+                break
+        assert made == 3, "the simulator made changes before it was stopped"
+        process.send_signal(getattr(signal, stop))
+        rest, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, rest
+    assert re.search(r"^Made \d+ change\(s\) in ", rest, re.MULTILINE), rest
