@@ -25,6 +25,11 @@ def validation_options(command: F) -> F:
     options = [
         click.option("--json", "as_json", is_flag=True, help="Print the report as JSON."),
         click.option(
+            "--strict",
+            is_flag=True,
+            help="Warnings fail too (exit 1), for CI that holds the recommended level.",
+        ),
+        click.option(
             "--rewalk/--no-rewalk",
             default=True,
             show_default=True,
@@ -79,6 +84,7 @@ def run_validation(
     client: httpx.Client | None = None,
     database: DatabaseCheck | None = None,
     as_json: bool,
+    strict: bool,
     rewalk: bool,
     max_pages: int | None,
     timeout: float,
@@ -110,10 +116,10 @@ def run_validation(
                 url, harvester, rewalk=rewalk, max_pages=max_pages, database=database
             )
     if as_json:
-        click.echo(json.dumps(report.to_dict(), indent=2, default=str))
+        click.echo(json.dumps(report.to_dict(strict=strict), indent=2, default=str))
     else:
-        click.echo(format_report(report))
-    return 0 if report.ok else 1
+        click.echo(format_report(report, strict=strict))
+    return 0 if report.passes(strict=strict) else 1
 
 
 class _ProgressBar:
