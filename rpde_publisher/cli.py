@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from .extension import get_extension
 from .extension import RPDE
 from .feed import Feed
+from .validate.command import dataset_site_option
 from .validate.command import validation_options
 
 rpde_cli = AppGroup("rpde", help="Publish and look after the app's OpenActive RPDE feeds.")
@@ -306,21 +307,43 @@ def checklist_command(as_json: bool) -> None:
 
 
 @rpde_cli.command("validate")
-@click.argument("target")
+@click.argument("target", required=False)
+@dataset_site_option
 @validation_options
-def validate_command(target: str, **options: t.Any) -> None:
+def validate_command(target: str | None, dataset_site: bool, **options: t.Any) -> None:
     """Walk a whole feed and check every RPDE rule; exit 1 on any failure.
 
     TARGET is a registered feed's name (validated in-process, and compared with the
     database) or any feed's URL.
+
+    With --dataset-site, check a dataset site as OpenActive's registration does (the Test
+    Suite's validate-feeds): TARGET is a dataset site's URL, or an organisation's key;
+    with no TARGET, the app's own site and each site its data catalogue lists, in-process.
     """
     from flask import current_app
 
     from .harvest import wsgi_client
     from .validate import DatabaseComparison
+    from .validate.command import run_site_validation
     from .validate.command import run_validation
 
     extension = get_extension()
+    if dataset_site:
+        if target is not None and "://" in target:
+            sys.exit(run_site_validation([(target, ())], **options))
+        from .dataset.registration import site_targets
+
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        try:
+            sites, origin = site_targets(app, extension, target)
+        except LookupError as exc:
+            raise click.BadParameter(str(exc.args[0]), param_hint="TARGET") from None
+        except RuntimeError as exc:
+            raise click.ClickException(str(exc)) from None
+        with wsgi_client(app, base_url=origin) as client:
+            sys.exit(run_site_validation(sites, client=client, hints=True, **options))
+    if target is None:
+        raise click.UsageError("give a feed's name or URL (or --dataset-site)")
     feed = extension.feeds.get(target)
     if feed is None:
         if "://" not in target:

@@ -79,9 +79,7 @@ class ParentLink:
         return paths
 
 
-def resolve_parent(
-    child: Feed, path: EmbedPath, find_feeds: FeedFinder | None
-) -> ParentLink:
+def resolve_parent(child: Feed, path: EmbedPath, find_feeds: FeedFinder | None) -> ParentLink:
     """The :class:`ParentLink` that ``parent=`` names, checked.
 
     :raise ConfigurationError: the path is not one many-to-one relationship to a model
