@@ -46,6 +46,83 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     ),  # fmt: skip
 }
 RECOMMENDED = ("datePublished", "dateModified", "backgroundImage")
+#: The properties OpenActive's data models define for each type (their ``inSpec``).
+IN_SPEC: dict[str, frozenset[str]] = {
+    "Dataset": frozenset(
+        (
+            "@context",
+            "@id",
+            "@type",
+            "url",
+            "name",
+            "description",
+            "keywords",
+            "license",
+            "distribution",
+            "discussionUrl",
+            "documentation",
+            "inLanguage",
+            "publisher",
+            "dateModified",
+            "datePublished",
+            "schemaVersion",
+            "backgroundImage",
+            "bookingService",
+            "accessService",
+        )
+    ),  # fmt: skip
+    "DataDownload": frozenset(
+        ("@type", "name", "additionalType", "encodingFormat", "contentUrl", "identifier")
+    ),
+    "Organization": frozenset(
+        (
+            "@id",
+            "@type",
+            "identifier",
+            "name",
+            "legalName",
+            "email",
+            "description",
+            "logo",
+            "telephone",
+            "sameAs",
+            "taxMode",
+            "vatID",
+            "url",
+            "address",
+            "termsOfService",
+            "isOpenBookingAllowed",
+            "hasAccount",
+        )
+    ),  # fmt: skip
+    "ImageObject": frozenset(("@type", "thumbnail", "url", "width", "height")),
+    "WebAPI": frozenset(
+        (
+            "@type",
+            "name",
+            "description",
+            "documentation",
+            "termsOfService",
+            "endpointUrl",
+            "conformsTo",
+            "endpointDescription",
+            "landingPage",
+            "authenticationAuthority",
+        )
+    ),  # fmt: skip
+    "BookingService": frozenset(
+        ("@type", "name", "url", "termsOfService", "softwareVersion", "hasCredential")
+    ),
+}
+#: schema.org's properties of every Thing: outside OpenActive's models, but the validator
+#: finds them in schema.org and only notes them (with schema.org's context loaded).
+SCHEMA_ORG_THING = frozenset(
+    (
+        "additionalType", "alternateName", "description", "disambiguatingDescription",
+        "identifier", "image", "mainEntityOfPage", "name", "potentialAction", "sameAs",
+        "subjectOf", "url",
+    )
+)  # fmt: skip
 #: Properties typed as a URL, per type.
 URLS: dict[str, tuple[str, ...]] = {
     "Dataset": ("url", "license", "discussionUrl", "documentation", "schemaVersion"),
@@ -190,6 +267,14 @@ class _Checker:
         return f" Set {setting}." if self._hints and setting else ""
 
     def node(self, node: dict[str, t.Any], model: str, where: str) -> None:
+        for key in node:
+            if key not in IN_SPEC[model] and key not in SCHEMA_ORG_THING:
+                self.add(
+                    "site-values",
+                    f"{where}{key}: This property is not defined in the OpenActive"
+                    f" specification for `{model}`, and OpenActive's validator fails it"
+                    " (use an extension property, `ext:...`, with a published context).",
+                )
         for key in REQUIRED.get(model, ()):
             if key not in node:
                 self.add(
