@@ -287,17 +287,26 @@ def feeds_command() -> None:
 
 @rpde_cli.command("checklist")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
-def checklist_command(as_json: bool) -> None:
+@click.option(
+    "--validate-sites",
+    is_flag=True,
+    help="In step 5, also check each dataset site as OpenActive's registration does,"
+    " walking every feed (as `validate --dataset-site`).",
+)
+def checklist_command(as_json: bool, validate_sites: bool) -> None:
     """The five steps to publish open data: what is done and what is missing.
 
-    Exits with status 1 while anything required is missing.
+    Step 5 prints the answers to the ODI certificate's questionnaire and the entry that
+    registers the site with OpenActive, ready to paste. Exits with status 1 while
+    anything required is missing.
     """
     from flask import current_app
 
     from .dataset.checklist import format_checklist
     from .dataset.checklist import run_checklist
 
-    steps = run_checklist(current_app._get_current_object(), get_extension())  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    steps = run_checklist(app, get_extension(), validate_sites=validate_sites)
     if as_json:
         click.echo(json.dumps([{**asdict(s), "done": s.done} for s in steps], indent=2))
     else:

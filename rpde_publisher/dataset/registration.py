@@ -58,8 +58,9 @@ class Registration:
                 f"Its CI checks that the catalogue's @id is exactly this URL. The"
                 f" {len(self.sites)} dataset site(s) it lists must each pass the Test"
                 " Suite (the pull request's checklist asks for it):"
-                " `flask rpde validate --dataset-site` checks every one."
+                " `flask rpde validate --dataset-site` checks every one:"
             )
+            lines.extend(f"    {site}" for site in self.sites)
         return "\n".join(lines)
 
 
