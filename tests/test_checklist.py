@@ -174,7 +174,7 @@ def test_step_5_warns_of_a_site_too_large_for_one_run(
         session.add_all([models.Facility(id=f"court {n}", name=f"Court {n}") for n in range(3)])
         session.commit()
     result = run(app)
-    assert " -  WARNING: 3 live items. The Test Suite validates about 65-70 items a second" in (
+    assert " -  WARNING: 3 live items. The Test Suite validates each one (65-70 a second" in (
         result.output
     )
     assert "split it into per-organisation sites listed by a DataCatalog" in result.output
