@@ -34,6 +34,7 @@ from .dataset_apps import BASE
 from .dataset_apps import FULL_CONFIG
 from .dataset_apps import site_app
 from .live import serve
+from .models import make_models
 from .models import Models
 from .walking import settle
 
@@ -233,13 +234,7 @@ def test_an_orphan_fails_and_a_child_following_its_parent_passes(
             for orphan in orphans:
                 assert f"'{ITEMS}/sessions/{orphan}'" in result.output
             assert "parent=" in result.output, "the message names the fix"
-        models = _fresh(models)
-
-
-def _fresh(models: Models) -> Models:
-    from .models import make_models
-
-    return make_models()
+        models = make_models()  # each app registers its feeds on models of its own
 
 
 def test_an_empty_site_fails(sqlite_engine: Engine, models: Models) -> None:
@@ -330,7 +325,8 @@ def test_over_http_without_an_app(sqlite_engine: Engine, models: Models) -> None
         good = _python_m(f"{base}/openactive/", "--json")
     assert good.returncode == 0, good.stdout + good.stderr
     assert json.loads(good.stdout)[0]["ok"] is True
-    wrong = site_app(sqlite_engine, club_feeds(_fresh(models)), _fresh(models), **FULL_CONFIG)
+    other = make_models()
+    wrong = site_app(sqlite_engine, club_feeds(other), other, **FULL_CONFIG)
     with serve(wrong) as base:
         result = _python_m(f"{base}/openactive/", "--no-progress")
     assert result.returncode == 1
