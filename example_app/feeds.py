@@ -20,18 +20,12 @@ from .schemas import SlotSchema
 rpde = RPDE()
 
 # Step 3 of publishing, the opt-out: items of an organisation that does not publish open
-# data are published as tombstones. Each feed embeds the organisation, so flipping its
-# flag moves every one of its items at once. The criteria name the publishing parents
-# with `IN (SELECT ...)`, which the database evaluates once per page; a correlated
-# `.has()` may be evaluated once per item (see docs/performance.md).
+# data are published as tombstones. Series and facilities embed the organisation, so
+# flipping its flag moves every one of its items at once. The criterion names the
+# publishing organisations with `IN (SELECT ...)`, which the database evaluates once per
+# page; a correlated `.has()` may be evaluated once per item (see docs/performance.md).
 _publishes = Organisation.publishes_open_data.is_(True)
 _publishing_organisations = select(Organisation.id).where(_publishes)
-_publishing_series = select(SessionSeries.id).where(
-    SessionSeries.organisation_id.in_(_publishing_organisations)
-)
-_publishing_facilities = select(FacilityUse.id).where(
-    FacilityUse.organisation_id.in_(_publishing_organisations)
-)
 
 # Each organisation also gets its own dataset site and feeds
 # (/openactive/organisations/<id>/feeds/<name>): series and facilities name their
@@ -47,12 +41,15 @@ rpde.feed(
     publish_when=lambda: SessionSeries.organisation_id.in_(_publishing_organisations),
     organisation=SessionSeries.organisation_id,
 )
+# Sessions and slots follow their parent (`parent=`): while a series or facility is not
+# a live item of its feed (deleted, or its organisation opted out), its sessions or
+# slots are tombstones too, so no consumer is left holding a child that points at
+# nothing (which OpenActive's registration refuses).
 rpde.feed(
     ScheduledSession,
     kind="ScheduledSession",
     schema=ScheduledSessionSchema(),
-    embeds=["series.organisation"],
-    publish_when=lambda: ScheduledSession.series_id.in_(_publishing_series),
+    parent="series",
     expires=ScheduledSession.end,
     organisation=lambda key: ScheduledSession.series_id.in_(
         select(SessionSeries.id).where(SessionSeries.organisation_id == key)
@@ -73,8 +70,7 @@ rpde.feed(
     kind="FacilityUse/Slot",
     schema=SlotSchema(),
     render_at="read",
-    embeds=["facility_use.organisation"],
-    publish_when=lambda: Slot.facility_use_id.in_(_publishing_facilities),
+    parent="facility_use",
     expires=Slot.end,
     organisation=lambda key: Slot.facility_use_id.in_(
         select(FacilityUse.id).where(FacilityUse.organisation_id == key)

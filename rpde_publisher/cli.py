@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from .extension import get_extension
 from .extension import RPDE
 from .feed import Feed
+from .validate.command import dataset_site_option
 from .validate.command import validation_options
 
 rpde_cli = AppGroup("rpde", help="Publish and look after the app's OpenActive RPDE feeds.")
@@ -282,17 +283,26 @@ def feeds_command() -> None:
 
 @rpde_cli.command("checklist")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
-def checklist_command(as_json: bool) -> None:
+@click.option(
+    "--validate-sites",
+    is_flag=True,
+    help="In step 5, also check each dataset site as OpenActive's registration does,"
+    " walking every feed (as `validate --dataset-site`).",
+)
+def checklist_command(as_json: bool, validate_sites: bool) -> None:
     """The five steps to publish open data: what is done and what is missing.
 
-    Exits with status 1 while anything required is missing.
+    Step 5 prints the answers to the ODI certificate's questionnaire and the entry that
+    registers the site with OpenActive, ready to paste. Exits with status 1 while
+    anything required is missing.
     """
     from flask import current_app
 
     from .dataset.checklist import format_checklist
     from .dataset.checklist import run_checklist
 
-    steps = run_checklist(current_app._get_current_object(), get_extension())  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    steps = run_checklist(app, get_extension(), validate_sites=validate_sites)
     if as_json:
         click.echo(json.dumps([{**asdict(s), "done": s.done} for s in steps], indent=2))
     else:
@@ -302,21 +312,43 @@ def checklist_command(as_json: bool) -> None:
 
 
 @rpde_cli.command("validate")
-@click.argument("target")
+@click.argument("target", required=False)
+@dataset_site_option
 @validation_options
-def validate_command(target: str, **options: t.Any) -> None:
+def validate_command(target: str | None, dataset_site: bool, **options: t.Any) -> None:
     """Walk a whole feed and check every RPDE rule; exit 1 on any failure.
 
     TARGET is a registered feed's name (validated in-process, and compared with the
     database) or any feed's URL.
+
+    With --dataset-site, check a dataset site as OpenActive's registration does (the Test
+    Suite's validate-feeds): TARGET is a dataset site's URL, or an organisation's key;
+    with no TARGET, the app's own site and each site its data catalogue lists, in-process.
     """
     from flask import current_app
 
     from .harvest import wsgi_client
     from .validate import DatabaseComparison
+    from .validate.command import run_site_validation
     from .validate.command import run_validation
 
     extension = get_extension()
+    if dataset_site:
+        if target is not None and "://" in target:
+            sys.exit(run_site_validation([(target, ())], **options))
+        from .dataset.registration import site_targets
+
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        try:
+            sites, origin = site_targets(app, extension, target)
+        except LookupError as exc:
+            raise click.BadParameter(str(exc.args[0]), param_hint="TARGET") from None
+        except RuntimeError as exc:
+            raise click.ClickException(str(exc)) from None
+        with wsgi_client(app, base_url=origin) as client:
+            sys.exit(run_site_validation(sites, client=client, hints=True, **options))
+    if target is None:
+        raise click.UsageError("give a feed's name or URL (or --dataset-site)")
     feed = extension.feeds.get(target)
     if feed is None:
         if "://" not in target:

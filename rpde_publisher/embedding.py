@@ -256,6 +256,16 @@ def _primary_key_attribute(entity: t.Any) -> t.Any:
     return getattr(entity, mapper.get_property_by_column(mapper.primary_key[0]).key)
 
 
+def relationships_of(
+    model: type[t.Any], path: EmbedPath
+) -> tuple[RelationshipProperty[t.Any], ...]:
+    """The relationships ``path`` names, followed from ``model``.
+
+    :raise ConfigurationError: a step names no relationship.
+    """
+    return _relationships(model, path)
+
+
 def _relationships(model: type[t.Any], path: EmbedPath) -> tuple[RelationshipProperty[t.Any], ...]:
     steps: Sequence[t.Any]
     if isinstance(path, str):

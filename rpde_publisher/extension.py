@@ -122,6 +122,7 @@ class RPDE:
         retention: t.Any = None,
         expires: t.Any = None,
         organisation: OrganisationRule | None = None,
+        parent: EmbedPath | None = None,
     ) -> Feed:
         """Publish ``model``'s rows as a feed of ``kind`` items.
 
@@ -160,6 +161,14 @@ class RPDE:
             (a SQL bound parameter) to the criterion selecting that organisation's rows
             (``lambda key: ScheduledSession.series_id.in_(select(SessionSeries.id).where(
             SessionSeries.organisation_id == key))``).
+        :param parent: For a feed of child items (sessions, slots): the many-to-one
+            relationship to each item's parent (``"series"``, ``"facility_use"``), which a
+            feed registered earlier on this ``RPDE`` publishes. An item is published as
+            deleted while its parent is not a live item of that feed (deleted, retired,
+            or rejected by its ``publish_when``), and moves whenever that can change, so
+            consumers never hold a child whose ``superEvent`` or ``facilityUse`` matches no
+            parent (an orphan, which fails OpenActive's registration). See
+            docs/feeds.md.
         """
         feed = build_feed(
             model,
@@ -176,16 +185,23 @@ class RPDE:
             retention=retention,
             expires=expires,
             organisation=organisation,
+            parent=parent,
+            find_feeds=self._feeds_of,
         )
+        mapper: Mapper[t.Any] = inspect(model)
+        if mapper.configured:
+            feed.parent_link()  # a wrong parent= is refused before the feed is registered
         self.feeds.add(feed)
         # A new table holds no item yet: what its items will be rendered with is current.
         event.listen(feed.spec.table, "after_create", functools.partial(_record_new, feed))
-        mapper: Mapper[t.Any] = inspect(model)
         if mapper.configured:
             feed.configure()
         else:  # embeds name relationships that exist once every mapper is configured
             event.listen(Mapper, "after_configured", feed.configure, once=True)
         return feed
+
+    def _feeds_of(self, table: t.Any) -> list[Feed]:
+        return [feed for feed in self.feeds if feed.spec.table is table]
 
     def dataset_provider(self, provider: DatasetProvider) -> DatasetProvider:
         """Give each organisation its own dataset site, with settings from ``provider``.

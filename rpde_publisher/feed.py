@@ -13,6 +13,7 @@ from datetime import datetime
 from datetime import timedelta
 
 from marshmallow import Schema
+from sqlalchemy import and_
 from sqlalchemy import inspect
 from sqlalchemy import Table
 from sqlalchemy.orm import Mapper
@@ -27,6 +28,9 @@ from .kinds import FeedType
 from .ownership import OrganisationRule
 from .ownership import Ownership
 from .ownership import ownership_for
+from .parents import FeedFinder
+from .parents import ParentLink
+from .parents import resolve_parent
 from .rendering import Renderer
 from .settings import as_retention
 from .settings import SPEC_MINIMUM_RETENTION
@@ -77,6 +81,11 @@ class Feed:
     _publish_when: Criterion | None = None
     _embeds: Sequence[embedding.EmbedPath] = ()
     _embeddings: list[embedding.Embedding] | None = field(default=None, repr=False)
+    #: ``parent=``: the relationship to each item's parent in another feed.
+    _parent: embedding.EmbedPath | None = None
+    _find_feeds: FeedFinder | None = field(default=None, repr=False)
+    _parent_link: ParentLink | None = field(default=None, repr=False)
+    _configured: bool = field(default=False, repr=False)
 
     @property
     def id_is_integer(self) -> bool:
@@ -84,16 +93,35 @@ class Feed:
         return self.spec.id_is_integer
 
     def publish_when(self) -> ColumnElement[bool] | None:
-        """The in-stream filter: rows it rejects are published as tombstones."""
+        """The in-stream filter: rows it rejects are published as tombstones.
+
+        With ``parent=``, it also rejects rows whose parent is not a live item of the
+        parent's feed (see :class:`~rpde_publisher.parents.ParentLink`).
+        """
         criterion = self._publish_when
-        if criterion is None or isinstance(criterion, ColumnElement):
+        if criterion is not None and not isinstance(criterion, ColumnElement):
+            criterion = criterion()
+        link = self.parent_link()
+        if link is None:
             return criterion
-        return criterion()
+        follows = link.criterion()
+        return follows if criterion is None else and_(criterion, follows)
+
+    def parent_link(self) -> ParentLink | None:
+        """The link to the feed of each item's parent (``parent=``), resolved on first use."""
+        if self._parent is None:
+            return None
+        if self._parent_link is None:
+            self._parent_link = resolve_parent(self, self._parent, self._find_feeds)
+        return self._parent_link
 
     def embeddings(self) -> list[embedding.Embedding]:
-        """The declared embedded children, resolved against the configured mappers."""
+        """The declared embedded children, resolved against the configured mappers; with
+        ``parent=``, also the parent and what decides whether it is published."""
         if self._embeddings is None:
-            self._embeddings = embedding.resolve(self.model, self.spec, self._embeds)
+            link = self.parent_link()
+            declared = [*self._embeds, *(link.embeds() if link is not None else ())]
+            self._embeddings = embedding.resolve(self.model, self.spec, declared)
         return self._embeddings
 
     def configure(self) -> None:
@@ -101,7 +129,8 @@ class Feed:
 
         Runs once the model's mappers are configured; safe to call more than once.
         """
-        if self._embeddings is not None:
+        # Not `_embeddings`: a child feed may resolve this feed's embeddings first.
+        if self._configured:
             return
         embeddings = self.embeddings()
         for item in embeddings:
@@ -116,6 +145,7 @@ class Feed:
         for renderer in renderers:
             renderer.load_options = options
             renderer.embeddings = tuple(embeddings)
+        self._configured = True
 
 
 def build_feed(
@@ -134,8 +164,13 @@ def build_feed(
     expires: t.Any,
     organisation: OrganisationRule | None = None,
     render_at: RenderAt = "commit",
+    parent: embedding.EmbedPath | None = None,
+    find_feeds: FeedFinder | None = None,
 ) -> Feed:
-    """Check ``rpde.feed()``'s arguments and prepare the model's table."""
+    """Check ``rpde.feed()``'s arguments and prepare the model's table.
+
+    :param find_feeds: Finds the other feeds publishing a table (for ``parent=``).
+    """
     if not isinstance(kind, str) or not kind:
         raise ConfigurationError(
             "rpde.feed() needs kind=, the RPDE kind of the items, e.g. 'SessionSeries'."
@@ -213,6 +248,8 @@ def build_feed(
         organisation=ownership,
         _publish_when=publish_when,
         _embeds=tuple(embeds),
+        _parent=parent,
+        _find_feeds=find_feeds,
     )
 
 

@@ -22,6 +22,8 @@ from .columns import utcnow
 from .feed import Feed
 from .tables import as_column_time
 from .tables import TOUCH
+from .tracking import lock_items_embedding
+from .tracking import move_items
 from .tracking import write_changed_items
 from .tracking import write_items
 from .writeback import store_rendered
@@ -85,7 +87,9 @@ def retire(
 ) -> int:
     """Turn ``feed``'s items whose end time has passed into tombstones.
 
-    Needs the feed's ``expires`` column. Returns how many items were retired.
+    Needs the feed's ``expires`` column. Items that embed a retired row (a child feed's
+    items following their parent out, see ``parent=``) move with it, in the same
+    transaction. Returns how many items were retired.
     """
     if feed.expires is None:
         raise ValueError(f"Feed {feed.name!r} has no expires= column to retire items by.")
@@ -94,11 +98,14 @@ def retire(
     past = and_(spec.is_live(), feed.expires < as_column_time(feed.expires, moment))
 
     def tombstone(connection: Connection, ids: list[t.Any]) -> None:
+        dependants = lock_items_embedding(connection, spec, ids)
         connection.execute(
             update(spec.table)
             .where(spec.id_column.in_(ids), past)
             .values(spec.untouched({spec.deleted_column.name: spec.deleted_value(moment)}))
         )
+        for item_spec, item_ids in dependants.items():
+            move_items(connection, item_spec, item_ids)
 
     return _in_batches(begin, feed, past, tombstone, progress)
 

@@ -280,6 +280,37 @@ def write_items(
     return render_items(connection, spec, ids, lock=lock).store()
 
 
+def lock_items_embedding(
+    connection: Connection, spec: TableSpec, ids: t.Sequence[t.Any]
+) -> dict[TableSpec, set[t.Any]]:
+    """The live items that embed rows ``ids`` of ``spec``'s table, by feed table, locked.
+
+    For writes outside the ORM that the toolkit makes itself (``retire``): call it before
+    writing the rows, so locks are taken in the order a render takes them (the item,
+    then the rows it embeds), then :func:`move_items` once they are written.
+    """
+    found: defaultdict[TableSpec, set[t.Any]] = defaultdict(set)
+    ordered = list(ids)
+    for embedding in embedded_in(spec.table):
+        for start in range(0, len(ordered), BATCH_SIZE):
+            batch = ordered[start : start + BATCH_SIZE]
+            query = embedding.parent_ids(spec.id_column.in_(batch))
+            found[embedding.parent].update(connection.execute(query).scalars())
+    if connection.dialect.name != "sqlite":
+        for item_spec, item_ids in found.items():
+            _lock_items(connection, item_spec, item_ids)
+    return {item_spec: item_ids for item_spec, item_ids in found.items() if item_ids}
+
+
+def move_items(connection: Connection, spec: TableSpec, ids: t.Iterable[t.Any]) -> int:
+    """Render (``render_at="read"``: clear) and move the live items ``ids``, which
+    :func:`lock_items_embedding` locked. Returns how many moved."""
+    wanted = sorted(ids)
+    if spec.render_at == "commit":
+        return render_items(connection, spec, wanted, lock=()).store()
+    return _moved_unrendered(connection, spec, wanted, wanted, lock=()).store()
+
+
 def write_changed_items(connection: Connection, spec: TableSpec, ids: t.Iterable[t.Any]) -> int:
     """Render the live items among ``ids`` and store and move only those whose data
     differs from what is stored (after a schema change). Returns how many moved."""

@@ -263,6 +263,39 @@ def test_python_m_rpde_publisher_validate_without_an_app() -> None:
     assert "FAILED  ordering" in broken.stdout
 
 
+def test_strict_fails_on_warnings_too() -> None:
+    with serve(broken_feeds.make_app()) as base:
+        lenient = _python_m(f"{base}/feeds/no-cache-control", "--no-progress")
+        strict = _python_m(f"{base}/feeds/no-cache-control", "--strict", "--no-progress")
+        strict_json = _python_m(f"{base}/feeds/no-cache-control", "--strict", "--json")
+        good = _python_m(f"{base}/feeds/good", "--strict", "--no-progress")
+    assert lenient.returncode == 0, lenient.stdout
+    assert "0 failure(s), 10 warning(s): OK" in lenient.stdout
+    assert strict.returncode == 1, strict.stdout
+    assert "WARNING cache-control" in strict.stdout
+    assert "0 failure(s), 10 warning(s): FAILED (--strict: warnings fail)" in strict.stdout
+    report = json.loads(strict_json.stdout)
+    assert strict_json.returncode == 1
+    assert report["ok"] is False and report["strict"] is True and report["failures"] == 0
+    assert good.returncode == 0, good.stdout
+
+
+def test_flask_rpde_validate_strict(sqlite_engine: t.Any, models: t.Any, rpde: t.Any) -> None:
+    models.Base.metadata.create_all(sqlite_engine)
+    app = make_app(sqlite_engine, rpde, RPDE_PAGE_SIZE=2)
+    with Session(sqlite_engine) as session:
+        session.add_all([models.Facility(id=f"court {n}", name=f"Court {n}") for n in range(5)])
+        session.commit()
+    settle(sqlite_engine)
+    runner = app.test_cli_runner()
+    lenient = runner.invoke(args=["rpde", "validate", "facility-uses", *FAST_OPTIONS])
+    strict = runner.invoke(args=["rpde", "validate", "facility-uses", "--strict", *FAST_OPTIONS])
+    # Pages of 2 and no tombstone: warnings only.
+    assert lenient.exit_code == 0, lenient.output
+    assert strict.exit_code == 1, strict.output
+    assert "WARNING deleted-items" in strict.output and "WARNING page-size" in strict.output
+
+
 def test_an_unreachable_feed_fails_where_openactives_validator_stays_silent() -> None:
     from .servers import free_port
 

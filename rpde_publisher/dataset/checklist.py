@@ -10,12 +10,19 @@ from dataclasses import field
 from urllib.parse import urlsplit
 
 from flask import Flask
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..diagnosis import diagnose
+from .certificate import certificate_answers
+from .certificate import format_answers
 from .licences import open_licence
 from .reader import fetch_site
 from .reader import SitePage
-from .views import dataset_settings
+from .registration import organisation_key
+from .registration import Registration
+from .registration import registration
+from .registration import settings_problems
+from .registration import site_targets
 
 if t.TYPE_CHECKING:
     from flask.testing import FlaskClient
@@ -43,6 +50,8 @@ class Step:
     number: int
     title: str
     items: list[Item] = field(default_factory=list)
+    #: Text printed after the items, ready to paste (step 5's answers and entry).
+    details: list[str] = field(default_factory=list)
 
     @property
     def done(self) -> bool:
@@ -52,15 +61,19 @@ class Step:
         self.items.append(Item(status, text))
 
 
-def run_checklist(app: Flask, extension: RPDE) -> list[Step]:
-    """Check the five steps against ``app`` as a consumer would see it (a test client)."""
+def run_checklist(app: Flask, extension: RPDE, *, validate_sites: bool = False) -> list[Step]:
+    """Check the five steps against ``app`` as a consumer would see it (a test client).
+
+    :param validate_sites: In step 5, also check each dataset site as OpenActive's
+        registration does, walking every feed (``flask rpde validate --dataset-site``).
+    """
     client = app.test_client()
     steps = [
         Step(1, "Build the OpenActive API: feeds registered and valid"),
         Step(2, "Choose a licence"),
         Step(3, "Amend terms and build an opt-out"),
         Step(4, "Create a dataset homepage"),
-        Step(5, "Get an Open Data Certificate"),
+        Step(5, "Register with OpenActive and get an Open Data Certificate"),
     ]
     with app.app_context():
         prefix = extension.state().settings.url_prefix
@@ -68,7 +81,8 @@ def run_checklist(app: Flask, extension: RPDE) -> list[Step]:
         _check_licence(steps[1], extension, pages)
         _check_opt_out(steps[2], extension)
         site = _check_dataset_site(steps[3], client, extension, prefix)
-        _check_certificate(steps[4], site)
+        _check_certificate(steps[4], extension, site)
+        _check_registration(steps[4], app, extension, site, validate_sites=validate_sites)
     return steps
 
 
@@ -342,47 +356,171 @@ def _check_organisation_sites(
 
 # Step 5 -----------------------------------------------------------------------------
 
-# What the ODI certificate reads from the page's RDFa, and the setting behind each.
-_CERTIFICATE_TERMS: list[tuple[str, str, str]] = [
-    ("dct:title", "the title", "RPDE_DATASET_NAME"),
-    ("dct:description", "the description", "RPDE_DATASET_DESCRIPTION"),
-    ("foaf:name", "the publisher's name", "RPDE_PUBLISHER_NAME"),
-    ("foaf:homepage", "the publisher's website", "RPDE_PUBLISHER_URL"),
-    ("foaf:mbox", "a contact email", "RPDE_PUBLISHER_EMAIL"),
-    ("dct:license", "the licence", "RPDE_LICENSE"),
-    ("odrs:attributionText", "the rights statement", "RPDE_PUBLISHER_NAME"),
-    ("dcat:keyword", "keywords", "RPDE_DATASET_KEYWORDS"),
-    ("dcat:accessURL", "each feed's access URL", "rpde.feed(...)"),
-    ("dcat:accrualPeriodicity", "the update frequency", "the template"),
-    ("dct:issued", "the release date", "RPDE_DATE_PUBLISHED"),
-    ("dct:modified", "the modification date", "the template"),
-    ("odrs:copyrightYear", "the copyright year", "RPDE_DATE_PUBLISHED"),
-]
 
-
-def _check_certificate(step: Step, site: SitePage | None) -> None:
-    if site is None:
-        step.add("missing", "The certificate reads the dataset site, which is not available.")
-        return
-    if not site.head_ok:
-        step.add("missing", "The dataset site must answer HEAD with 200, as the ODI's bot asks.")
-    present = site.rdfa_properties
-    if "dcat:Dataset" not in site.rdfa_types:
-        step.add("missing", "The page has no dcat:Dataset: the certificate cannot read it.")
-    for term, what, setting in _CERTIFICATE_TERMS:
-        if term in present:
-            continue
-        step.add("missing", f"The page's DCAT lacks {what} ({term}): set {setting}.")
-    if step.done:
-        step.add("done", "The page carries every DCAT field the certificate form reads.")
-    settings = dataset_settings()
-    if not settings.discussion_url:
-        step.add("advice", "Gold level asks for a discussion forum: set RPDE_DISCUSSION_URL.")
+def _check_certificate(step: Step, extension: RPDE, site: SitePage | None) -> None:
+    """(a) The ODI's certificate: answered by hand since 2025, so print the answers."""
     step.add(
         "advice",
-        f"Then apply at https://certificates.theodi.org/ and give {site.url} as the page"
-        " describing the data: the form fills itself in from it.",
+        "Open Data Certificate: since August 2025 the ODI's new certificate platform no"
+        " longer fills the questionnaire in from a dataset site; sign in with an ODI"
+        " account at https://certificates.theodi.org/ and answer it by hand. The answers"
+        " below come from your configuration, in the questionnaire's order.",
     )
+    if site is None or not isinstance(site.jsonld, dict):
+        step.add(
+            "missing",
+            "The certificate's answers come from the dataset site, which is not available.",
+        )
+        return
+    publisher = site.jsonld.get("publisher")
+    if not isinstance(publisher, dict) or not publisher.get("name"):
+        step.add("missing", "A certificate names who publishes the data: set RPDE_PUBLISHER_NAME.")
+    licence = open_licence(extension.state().settings.license)
+    answers = certificate_answers(site.jsonld, site.rdfa_properties, licence)
+    unanswered = sum(answer.answer is None for answer in answers)
+    step.add(
+        "done",
+        f"{len(answers) - unanswered} of {len(answers)} questions answered from the"
+        f" configuration (below); {unanswered} are yours to answer.",
+    )
+    step.details.append("Open Data Certificate: answers to paste")
+    step.details.extend("  " + line for line in format_answers(answers))
+    step.details.append("")
+
+
+def _check_registration(
+    step: Step, app: Flask, extension: RPDE, site: SitePage | None, *, validate_sites: bool
+) -> None:
+    """(b) Registration with OpenActive: the data-catalogs pull request, and whether the
+    sites would pass the checks it runs."""
+    if site is None or not isinstance(site.jsonld, dict):
+        step.add("missing", "Registration lists the dataset site, which is not available.")
+        return
+    settings = extension.state().settings
+    if settings.base_url is None:
+        step.add(
+            "missing",
+            "RPDE_BASE_URL is not set: the URL registered with OpenActive must be the site's"
+            " public URL, exactly its @id, which OpenActive's CI compares; set RPDE_BASE_URL"
+            " to the public origin (https://...).",
+        )
+    entry = registration(app, extension)
+    sites = [site.url, *entry.sites] if entry.array == "hasPart" else [site.url]
+    failing = _jsonld_failures(app, extension, sites)
+    for url, problems in failing[:ORGANISATIONS_LISTED]:
+        step.add("missing", f"Registration would fail: {url}: {' '.join(problems)}")
+    if len(failing) > ORGANISATIONS_LISTED:
+        step.add("missing", f"... and {len(failing) - ORGANISATIONS_LISTED} more site(s).")
+    if not failing:
+        step.add(
+            "done",
+            f"The JSON-LD of {len(sites)} site(s) passes what OpenActive's Test Suite checks"
+            " of a dataset site.",
+        )
+    _check_size(step, extension, entry)
+    if validate_sites:
+        _validate_sites(step, app, extension)
+    else:
+        step.add(
+            "advice",
+            "Before opening the pull request, run `flask rpde validate --dataset-site`: it"
+            " walks every feed as OpenActive's Test Suite does (RPDE rules, orphans,"
+            " opportunities); `flask rpde checklist --validate-sites` runs it here.",
+        )
+    step.details.append("OpenActive registration: the pull request")
+    step.details.extend("  " + line for line in entry.text().splitlines())
+
+
+def _jsonld_failures(app: Flask, extension: RPDE, urls: list[str]) -> list[tuple[str, list[str]]]:
+    """Each site whose JSON-LD, or whose provider's settings, would fail registration."""
+    from ..validate.dataset_jsonld import check_dataset_jsonld
+
+    client = app.test_client()
+    prefix = extension.state().settings.url_prefix
+    failing = []
+    for url in urls:
+        problems: list[str] = []
+        key = organisation_key(url, prefix)
+        if key is not None:
+            problems.extend(
+                f"{problem} It is left out of the site (never replaced by another value)."
+                for problem in settings_problems(app, extension, key)
+            )
+        parts = urlsplit(url)
+        page = fetch_site(client, parts.path) if parts.path else SitePage(error="no path")
+        if page.error:
+            problems.append(page.error)
+        else:
+            problems.extend(
+                finding.message
+                for finding in check_dataset_jsonld(page.jsonld, url, hints=True)
+                if finding.severity == "failure"
+            )
+        if problems:
+            failing.append((url, problems))
+    return failing
+
+
+def _check_size(step: Step, extension: RPDE, entry: Registration) -> None:
+    """Warn of a site the Test Suite cannot validate within its hour."""
+    from ..counting import count_items
+    from ..validate.site import SIZE_LIMIT
+
+    state = extension.state()
+    total = 0
+    for feed in extension.feeds:
+        if feed.feed_type is None:
+            continue
+        try:
+            with state.read_sessions.connection(feed.spec.table) as connection:
+                total += count_items(connection, feed, live=True)
+        except SQLAlchemyError as exc:  # step 1 names what is wrong with the feed
+            reason = type(exc).__name__
+            step.add("advice", f"{feed.name}: its items could not be counted ({reason}).")
+            return
+    if total <= SIZE_LIMIT:
+        step.add(
+            "done",
+            f"{total:,} live item(s): few enough for the Test Suite to validate within its"
+            " one-hour limit.",
+        )
+        return
+    where = (
+        "split it into per-organisation sites listed by a DataCatalog (rpde.dataset_provider()),"
+        if entry.array == "dataset"
+        else "each organisation site is validated on its own;"
+    )
+    step.add(
+        "advice",
+        f"WARNING: {total:,} live items. The Test Suite validates each one (65-70 a second"
+        f" has been measured) and gives up after an hour, so more than about {SIZE_LIMIT:,}"
+        f" may not pass registration in one run: {where} and keep Slot feeds short (retire"
+        " past slots with `flask rpde retire`, publish a shorter horizon).",
+    )
+
+
+def _validate_sites(step: Step, app: Flask, extension: RPDE) -> None:
+    """Run ``validate --dataset-site`` on each site, in-process."""
+    from ..harvest import Harvester
+    from ..harvest import RetryPolicy
+    from ..harvest import wsgi_client
+    from ..validate.site import validate_site
+
+    sites, origin = site_targets(app, extension)
+    with wsgi_client(app, base_url=origin) as client:
+        for url, known in sites:
+            retry = RetryPolicy(unavailable_wait=(0, 0), error_wait=0, attempts=2)
+            with Harvester(url, client=client, retry=retry) as harvester:
+                report = validate_site(url, harvester, hints=True, findings=known)
+            if report.passes():
+                step.add("done", f"{url} would pass the Test Suite's checks made here.")
+                continue
+            reasons = "; ".join(f"{f.rule}: {f.message}" for f in report.failures[:3])
+            more = len(report.failures) - 3
+            step.add(
+                "missing",
+                f"{url} would fail: {reasons}" + (f" (and {more} more)" if more > 0 else ""),
+            )
 
 
 def format_checklist(steps: list[Step]) -> str:
@@ -392,6 +530,9 @@ def format_checklist(steps: list[Step]) -> str:
     for step in steps:
         lines.append(f"{step.number}. {step.title}: {'DONE' if step.done else 'MISSING'}")
         lines.extend(f"   {marks[item.status]} {item.text}" for item in step.items)
+        if step.details:
+            lines.append("")
+            lines.extend(f"   {line}".rstrip() for line in step.details)
         lines.append("")
     done = sum(step.done for step in steps)
     lines.append(f"{done} of {len(steps)} steps done.")

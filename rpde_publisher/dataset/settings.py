@@ -243,8 +243,10 @@ class DatasetSettings:
         ``metadata`` holds ``RPDE_*`` keys (see :data:`ORGANISATION_KEYS`). Platform and
         documentation keys it leaves out are inherited from these (the app's) settings;
         publisher keys are not. A value that does not parse (it comes from the
-        organisation's row, which its own staff may edit) is left out and reported,
-        rather than refused: the rest of the site is still published.
+        organisation's row, which its own staff may edit) is left out, logged as an error
+        and returned as a problem, rather than refused: the rest of the site, all of it
+        true, is still published. It is never replaced by the app's own value, which
+        would describe the platform, not the organisation.
 
         :raise ConfigurationError: ``metadata`` is not a mapping, or holds a key that is
             not one of :data:`ORGANISATION_KEYS` (a mistake in the provider's code).
@@ -280,7 +282,15 @@ class DatasetSettings:
             )
             settings = replace(settings, open_booking_api_base_url=None)
         for problem in problems:
-            logger.warning("Dataset site of organisation %r: %s", key, problem)
+            # An error, not a warning: the value is left out, never replaced by the app's
+            # own (which would say something false about the organisation), so a property
+            # OpenActive requires may be missing and the site fail registration.
+            logger.error(
+                "Dataset site of organisation %r: %s The value is left out of its site;"
+                " `flask rpde checklist` lists what that site lacks.",
+                key,
+                problem,
+            )
         return settings, problems
 
 

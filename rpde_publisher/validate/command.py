@@ -12,6 +12,9 @@ import httpx
 
 from ..harvest import Harvester
 from ..harvest import RetryPolicy
+from .findings import Finding
+from .site import validate_site
+from .site_text import format_site_report
 from .text import format_report
 from .walk import DatabaseCheck
 from .walk import Progress
@@ -24,6 +27,11 @@ def validation_options(command: F) -> F:
     """The options every ``validate`` command takes."""
     options = [
         click.option("--json", "as_json", is_flag=True, help="Print the report as JSON."),
+        click.option(
+            "--strict",
+            is_flag=True,
+            help="Warnings fail too (exit 1), for CI that holds the recommended level.",
+        ),
         click.option(
             "--rewalk/--no-rewalk",
             default=True,
@@ -73,12 +81,22 @@ def validation_options(command: F) -> F:
     return command
 
 
+def _retry_policy(retry_wait: float, max_wait: float, retries: int) -> RetryPolicy:
+    return RetryPolicy(
+        unavailable_wait=(retry_wait, 2 * retry_wait),
+        max_wait=max_wait,
+        error_wait=retry_wait,
+        attempts=retries,
+    )
+
+
 def run_validation(
     url: str,
     *,
     client: httpx.Client | None = None,
     database: DatabaseCheck | None = None,
     as_json: bool,
+    strict: bool,
     rewalk: bool,
     max_pages: int | None,
     timeout: float,
@@ -88,12 +106,7 @@ def run_validation(
     progress: bool,
 ) -> int:
     """Validate the feed at ``url``, print the report, and return the exit status."""
-    retry = RetryPolicy(
-        unavailable_wait=(retry_wait, 2 * retry_wait),
-        max_wait=max_wait,
-        error_wait=retry_wait,
-        attempts=retries,
-    )
+    retry = _retry_policy(retry_wait, max_wait, retries)
     with Harvester(url, client=client, timeout=timeout, retry=retry) as harvester:
         if progress:
             with _ProgressBar(url) as bar:
@@ -110,10 +123,54 @@ def run_validation(
                 url, harvester, rewalk=rewalk, max_pages=max_pages, database=database
             )
     if as_json:
-        click.echo(json.dumps(report.to_dict(), indent=2, default=str))
+        click.echo(json.dumps(report.to_dict(strict=strict), indent=2, default=str))
     else:
-        click.echo(format_report(report))
-    return 0 if report.ok else 1
+        click.echo(format_report(report, strict=strict))
+    return 0 if report.passes(strict=strict) else 1
+
+
+def run_site_validation(
+    sites: t.Sequence[tuple[str, t.Sequence[Finding]]],
+    *,
+    client: httpx.Client | None = None,
+    hints: bool = False,
+    as_json: bool,
+    strict: bool,
+    rewalk: bool,
+    max_pages: int | None,
+    timeout: float,
+    retries: int,
+    retry_wait: float,
+    max_wait: float,
+    progress: bool,
+) -> int:
+    """Validate each dataset site (its URL, and findings known beforehand) as OpenActive's
+    registration does, print the reports, and return the exit status."""
+    retry = _retry_policy(retry_wait, max_wait, retries)
+    reports = []
+    for url, known in sites:
+        with Harvester(url, client=client, timeout=timeout, retry=retry) as harvester:
+            options: dict[str, t.Any] = {
+                "rewalk": rewalk,
+                "max_pages": max_pages,
+                "hints": hints,
+                "findings": known,
+            }
+            if progress:
+                with _ProgressBar(url) as bar:
+                    report = validate_site(url, harvester, progress=bar.update, **options)
+            else:
+                report = validate_site(url, harvester, **options)
+        reports.append(report)
+        if not as_json:
+            click.echo(format_site_report(report, strict=strict))
+            click.echo()
+    if as_json:
+        click.echo(json.dumps([r.to_dict(strict=strict) for r in reports], indent=2, default=str))
+    elif len(reports) > 1:
+        passed = sum(report.passes(strict=strict) for report in reports)
+        click.echo(f"{passed} of {len(reports)} dataset site(s) would pass.")
+    return 0 if all(report.passes(strict=strict) for report in reports) else 1
 
 
 class _ProgressBar:
@@ -145,11 +202,30 @@ class _ProgressBar:
         self._bar.__exit__(None, None, None)
 
 
+#: The ``--dataset-site`` option of both ``validate`` commands.
+dataset_site_option = click.option(
+    "--dataset-site",
+    "dataset_site",
+    is_flag=True,
+    help="Check a dataset site as OpenActive's registration does (the Test Suite's"
+    " validate-feeds): its JSON-LD, every feed to its end, orphans across feeds.",
+)
+
+
 @click.command("validate")
 @click.argument("url")
+@dataset_site_option
 @validation_options
-def validate_url_command(url: str, **options: t.Any) -> None:
-    """Walk the whole RPDE feed at URL and check every rule; exit 1 on any failure."""
+def validate_url_command(url: str, dataset_site: bool, **options: t.Any) -> None:
+    """Walk the whole RPDE feed at URL and check every rule; exit 1 on any failure.
+
+    With --dataset-site, URL is a dataset site: check it as OpenActive's registration
+    does.
+    """
     if "://" not in url:
-        raise click.BadParameter("give the feed's absolute URL, e.g. https://…/feeds/sessions")
+        what = "dataset site's" if dataset_site else "feed's"
+        example = "https://…/openactive/" if dataset_site else "https://…/feeds/sessions"
+        raise click.BadParameter(f"give the {what} absolute URL, e.g. {example}")
+    if dataset_site:
+        sys.exit(run_site_validation([(url, ())], **options))
     sys.exit(run_validation(url, **options))

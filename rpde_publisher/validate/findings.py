@@ -71,6 +71,10 @@ class Report:
         """No failures (warnings and notices allowed)."""
         return not self.failures
 
+    def passes(self, *, strict: bool = False) -> bool:
+        """No failures; with ``strict``, no warnings either (notices are allowed)."""
+        return self.ok and not (strict and self.warnings)
+
     def rules_failed(self) -> set[str]:
         """The ids of the rules with at least one failure."""
         return {f.rule for f in self.failures}
@@ -86,11 +90,15 @@ class Report:
             grouped.setdefault(finding.rule, []).append(finding)
         return grouped
 
-    def to_dict(self) -> dict[str, t.Any]:
-        """The report as JSON-ready data (what ``validate --json`` prints)."""
+    def to_dict(self, *, strict: bool = False) -> dict[str, t.Any]:
+        """The report as JSON-ready data (what ``validate --json`` prints).
+
+        ``ok`` is the verdict: with ``strict`` (``--strict``), warnings fail too.
+        """
         return {
             "target": self.target,
-            "ok": self.ok,
+            "ok": self.passes(strict=strict),
+            "strict": strict,
             "failures": len(self.failures),
             "warnings": len(self.warnings),
             "summary": {

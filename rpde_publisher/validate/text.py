@@ -12,8 +12,8 @@ SHOWN_PER_RULE = 5
 _LABELS = {Severity.FAILURE: "FAILED ", Severity.WARNING: "WARNING", Severity.NOTICE: "NOTICE "}
 
 
-def format_report(report: Report) -> str:
-    """``report`` as text for a terminal or a CI log."""
+def format_report(report: Report, *, strict: bool = False) -> str:
+    """``report`` as text for a terminal or a CI log; with ``strict``, warnings fail too."""
     s = report.summary
     lines = [f"Validated {report.target}"]
     lines.append(
@@ -51,8 +51,11 @@ def format_report(report: Report) -> str:
             lines.append(f"    - {rule_id}: {reason}")
     passed = len(RULES) - len(grouped) - len(set(report.skipped) - set(grouped))
     lines.append("")
+    verdict = "OK" if report.passes(strict=strict) else "FAILED"
+    if strict and report.ok and report.warnings:
+        verdict += " (--strict: warnings fail)"
     lines.append(
         f"{passed} rule(s) passed; {len(report.failures)} failure(s),"
-        f" {len(report.warnings)} warning(s): {'OK' if report.ok else 'FAILED'}"
+        f" {len(report.warnings)} warning(s): {verdict}"
     )
     return "\n".join(lines)

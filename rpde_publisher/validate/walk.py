@@ -69,6 +69,7 @@ def validate_feed(
     max_pages: int | None = None,
     database: DatabaseCheck | None = None,
     progress: ProgressCallback | None = None,
+    keep: LocalCopy | None = None,
 ) -> Report:
     """Walk the feed at ``url`` with ``harvester`` and check every rule on every page.
 
@@ -78,9 +79,10 @@ def validate_feed(
     :param max_pages: Stop each walk after this many pages (``None``: no limit).
     :param database: Compares the harvested copy with the feed's database.
     :param progress: Called after each page.
+    :param keep: Filled with the live items of the first walk (a consumer's copy).
     """
     report = Report(url)
-    walk = _walk_feed(harvester, url, max_pages, progress, "walk")
+    walk = _walk_feed(harvester, url, max_pages, progress, "walk", keep)
     checks = walk.checks
     checks.finish()
     report.findings.extend(checks.findings)
@@ -142,8 +144,9 @@ def _walk_feed(
     max_pages: int | None,
     progress: ProgressCallback | None,
     phase: str,
+    copy: LocalCopy | None = None,
 ) -> _Walk:
-    walk = _Walk(FeedChecks())
+    walk = _Walk(FeedChecks(), copy if copy is not None else LocalCopy())
     checks = walk.checks
     visited: set[str] = set()
     url = start
