@@ -43,6 +43,10 @@ DEFAULTS: dict[str, t.Any] = {
     "SESSION_COOKIE_PATH": "/admin",
     "SESSION_REFRESH_EACH_REQUEST": False,
     "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
+    # Requests naming any other host are refused (400): links and the dataset site's
+    # @id are built from the request's host. Widen it for a public name
+    # (FLASK_TRUSTED_HOSTS='["data.example.org"]'), or set RPDE_BASE_URL.
+    "TRUSTED_HOSTS": ["localhost", "127.0.0.1", "::1"],
 }
 
 
@@ -61,6 +65,9 @@ def create_app(config: t.Mapping[str, t.Any] | None = None) -> Flask:
     db.init_app(app)
     rpde.init_app(app, session=db.session)
     csrf.init_app(app)
+    from .admin import auth
+
+    auth.init_app(app)
 
     from .admin import admin
     from .cli import demo_cli

@@ -155,3 +155,16 @@ class AdminUser(db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
     password_hash: Mapped[str] = mapped_column(String(300))
+
+
+class AdminLogin(db.Model):  # type: ignore[name-defined,misc]
+    """One admin login, kept on the server: logging out deletes it, and it ends at
+    ``expires`` however busy it is. The browser holds only a random token; the row holds
+    its hash, so a copy of the table logs nobody in."""
+
+    __tablename__ = "admin_login"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("admin_user.id", ondelete="CASCADE"))
+    #: The password's fingerprint when logging in: a new password ends the login.
+    fingerprint: Mapped[str] = mapped_column(String(16))
+    expires: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

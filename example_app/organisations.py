@@ -43,6 +43,6 @@ class OrganisationSites:
 
     @staticmethod
     def _row(key: str) -> Organisation | None:
-        if not (key.isascii() and key.isdigit()) or len(key) > 18:
-            return None
+        if not (key.isascii() and key.isdigit()) or len(key) > 18 or str(int(key)) != key:
+            return None  # one spelling per organisation: "7", never "07"
         return db.session.get(Organisation, int(key))

@@ -262,6 +262,12 @@ class RPDE:
 
         app.register_blueprint(make_blueprint(self), url_prefix=settings.url_prefix or None)
         app.cli.add_command(rpde_cli)
+        if not (app.debug or app.testing or settings.base_url or app.config.get("TRUSTED_HOSTS")):
+            logger.warning(
+                "Neither RPDE_BASE_URL nor TRUSTED_HOSTS is set: feed and dataset-site URLs"
+                " are built from each request's Host header, which any client chooses. Set"
+                " RPDE_BASE_URL to the public origin, or TRUSTED_HOSTS to the app's names."
+            )
         if app.config["RPDE_CHECK_AT_STARTUP"]:
             with app.app_context():
                 self._log_setup_problems(sessions)

@@ -10,7 +10,8 @@ from werkzeug.http import parse_set_header
 
 
 class PublicResponse(Response):
-    """A response that never carries cookies nor varies by them, so CDNs can cache it.
+    """A response that never carries cookies nor varies by them, so CDNs can cache it,
+    and is never content-sniffed (``X-Content-Type-Options: nosniff``).
 
     The host app's session handling may try to set its cookie, or add ``Vary: Cookie``
     after the view has returned (Flask does when anything read the session, such as
@@ -27,6 +28,8 @@ class PublicResponse(Response):
 
     def get_wsgi_headers(self, environ: t.Any) -> Headers:
         headers = super().get_wsgi_headers(environ)
+        # A browser must take a feed page for the JSON it says it is, never sniff it.
+        headers.setdefault("X-Content-Type-Options", "nosniff")
         if "Set-Cookie" in headers:
             headers.remove("Set-Cookie")
         vary = headers.get("Vary")

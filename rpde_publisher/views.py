@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import time
@@ -20,9 +19,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from .backends import is_schema_error
 from .conditional import accepts_gzip
 from .conditional import send_representation
-from .cursor import as_multi
-from .cursor import cursor_query
-from .cursor import parse_cursor
+from .cursor import cached_cursor
+from .cursor import CURSOR_PARAMETERS
 from .dataset.organisations import has_feeds
 from .dataset.organisations import is_valid_key
 from .diagnosis import Problem
@@ -51,8 +49,6 @@ DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError, DBAP
 _MAX_FEED_PATHS = 256
 #: Setup problems already logged, by feed name and problem code.
 _logged_problems: set[tuple[str, str]] = set()
-#: Cursors of recent query strings remembered per blueprint.
-_MAX_CURSORS = 4096
 
 
 def make_blueprint(extension: RPDE) -> Blueprint:
@@ -62,16 +58,29 @@ def make_blueprint(extension: RPDE) -> Blueprint:
     # Bounded, in case a proxy lets clients choose the script root.
     feed_paths: dict[tuple[str, str | None, str], str] = {}
 
-    @functools.lru_cache(maxsize=_MAX_CURSORS)
-    def cursor_of(feed: Feed, query_string: bytes) -> tuple[Cursor, str]:
-        """The request's cursor and its canonical query. Consumers ask for the same pages
-        over and over (the last page above all), and parsing one cost a sixth of a
-        cached page. Reads only ``request.args``, which comes from ``query_string``
-        alone; an invalid cursor raises, and is not kept."""
-        cursor = parse_cursor(
-            as_multi(request.args), ordering=feed.ordering, integer_ids=feed.id_is_integer
+    def cursor_of(feed: Feed) -> tuple[Cursor, str]:
+        """The request's cursor and its canonical query (see :func:`cached_cursor`)."""
+        asked = tuple(
+            (name, tuple(request.args.getlist(name)))
+            for name in CURSOR_PARAMETERS
+            if name in request.args
         )
-        return cursor, cursor_query(cursor, feed.ordering)
+        return cached_cursor(feed.ordering, feed.id_is_integer, asked)
+
+    @blueprint.before_request
+    def rate_limit() -> Response | None:
+        """:data:`RPDE_RATE_LIMIT` on every route of the blueprint: feeds, dataset sites,
+        the catalogue, health."""
+        state = extension.state()
+        if state.limiter is None:
+            return None
+        wait = state.limiter.retry_after(request.remote_addr or "unknown")
+        if wait is None:
+            return None
+        name = (request.view_args or {}).get("name")
+        if isinstance(name, str) and name in extension.feeds:
+            state.metrics.request(name, 429)
+        return too_many_requests(wait, state.settings.rate_limit or 0)
 
     @blueprint.get("/feeds/")
     def feed_index() -> Response:
@@ -115,13 +124,8 @@ def make_blueprint(extension: RPDE) -> Blueprint:
                 return _unknown_organisation(key)
         state = extension.state()
         settings = state.settings
-        if state.limiter is not None:
-            wait = state.limiter.retry_after(request.remote_addr or "unknown")
-            if wait is not None:
-                state.metrics.request(name, 429)
-                return too_many_requests(wait, settings.rate_limit or 0)
         try:
-            cursor, query = cursor_of(feed, request.query_string)
+            cursor, query = cursor_of(feed)
         except InvalidCursorError as exc:
             state.metrics.request(name, 400)
             return _json_error(400, exc.as_dict())

@@ -214,7 +214,7 @@ def test_a_new_publisher_is_told_what_is_missing(
         "[ ] publisher.logo (required) is missing: set RPDE_PUBLISHER_LOGO",
         "[ ] discussionUrl (required) is missing: set RPDE_DISCUSSION_URL",
         " -  datePublished (recommended) is missing: set RPDE_DATE_PUBLISHED",
-        " -  RPDE_BASE_URL is not set",
+        "[ ] Neither RPDE_BASE_URL nor TRUSTED_HOSTS is set",
     ):
         assert line in output
     assert "5. Register with OpenActive and get an Open Data Certificate: MISSING" in output

@@ -172,6 +172,8 @@ def test_https_next_urls_on_the_public_host_and_a_self_referencing_last_page(
         url = path_of(body["next"])
     else:
         pytest.fail("never reached the last page")
+    assert answer.headers["strict-transport-security"].startswith("max-age=31536000")
+    assert answer.headers["x-content-type-options"] == "nosniff"
     redirect = proxy.get(SERIES, tls=False)
     assert redirect.status == 301 and redirect.headers["location"] == f"https://{HOST}{SERIES}"
 

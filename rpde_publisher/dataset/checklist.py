@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from urllib.parse import urlsplit
 
+from flask import current_app
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -320,7 +321,15 @@ def _check_dataset_site(
         step.add("done", "Its JSON-LD has every field OpenActive's validator requires.")
     for item in problems:
         step.add(item.status, item.text)
-    if settings.base_url is None:
+    if settings.base_url is None and not current_app.config.get("TRUSTED_HOSTS"):
+        step.add(
+            "missing",
+            "Neither RPDE_BASE_URL nor TRUSTED_HOSTS is set, so the site's URLs and the"
+            " feeds' next links come from whatever Host header a request sends: set"
+            " RPDE_BASE_URL to the public origin (https://...), or TRUSTED_HOSTS to the"
+            " names the app answers to (other hosts then get 400).",
+        )
+    elif settings.base_url is None:
         step.add(
             "advice",
             "RPDE_BASE_URL is not set, so the site's URLs follow each request's host: set"

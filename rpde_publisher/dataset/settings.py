@@ -62,6 +62,9 @@ _EMAIL = re.compile(r"^[^@\s<>\"'()\[\]\\,;:]+@[^@\s<>\"'()\[\]\\,;:]+\.[A-Za-z0
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 
 DatePublished = date | datetime
+#: Organisation problems already logged, by key and text (bounded: keys come from URLs).
+_logged_problems: set[tuple[str, str]] = set()
+_MAX_LOGGED_PROBLEMS = 10_000
 
 
 def _text(value: t.Any, key: str) -> str | None:
@@ -282,6 +285,10 @@ class DatasetSettings:
             )
             settings = replace(settings, open_booking_api_base_url=None)
         for problem in problems:
+            if (key, problem) in _logged_problems:
+                continue  # once per process: the site is rendered again and again
+            if len(_logged_problems) < _MAX_LOGGED_PROBLEMS:
+                _logged_problems.add((key, problem))
             # An error, not a warning: the value is left out, never replaced by the app's
             # own (which would say something false about the organisation), so a property
             # OpenActive requires may be missing and the site fail registration.

@@ -70,24 +70,25 @@ def register_dataset_routes(blueprint: Blueprint, extension: RPDE) -> None:
     @blueprint.get("/organisations/<key>/")
     def organisation_site(key: str) -> Response:
         provider = extension.organisation_sites
-        if provider is None or not is_valid_key(key):
-            return _not_found()
-        try:
-            metadata = provider.metadata(key)
-        except (OperationalError, InterfaceError, PoolTimeoutError) as exc:
-            logger.warning("The dataset provider could not read organisation %r: %s", key, exc)
-            return _unavailable(extension.state().settings.retry_after)
-        if metadata is None:
+        if provider is None or not is_valid_key(key) or not _canonical(extension, key):
             return _not_found()
         settings = extension.state().settings
-        organisation_settings, _ = dataset_settings().for_organisation(metadata, key)
         url = absolute_url(settings.base_url, url_for(".organisation_site", key=key))
         catalog_url = absolute_url(settings.base_url, url_for(".data_catalog"))
-        return _page(
-            extension,
-            url,
-            lambda: _site(extension, url, organisation_settings, catalog_url, organisation=key),
-        )
+
+        def build() -> DatasetSite | Response:
+            try:
+                metadata = provider.metadata(key)
+            except (OperationalError, InterfaceError, PoolTimeoutError) as exc:
+                logger.warning("The dataset provider could not read organisation %r: %s", key, exc)
+                return _unavailable(settings.retry_after)
+            if metadata is None:
+                return _not_found()
+            organisation_settings, _ = dataset_settings().for_organisation(metadata, key)
+            return _site(extension, url, organisation_settings, catalog_url, organisation=key)
+
+        # Cached like the app's own site: the provider is asked only when the page is made.
+        return _page(extension, url, build)
 
     @blueprint.get("/data-catalog")
     def data_catalog() -> Response:
@@ -95,37 +96,45 @@ def register_dataset_routes(blueprint: Blueprint, extension: RPDE) -> None:
         if provider is None:
             return _not_found()
         settings = extension.state().settings
-        try:
-            keys = list(provider.keys())
-        except (OperationalError, InterfaceError, PoolTimeoutError) as exc:
-            logger.warning("The dataset provider could not list organisations: %s", exc)
-            return _unavailable(extension.state().settings.retry_after)
-        site_urls = []
-        for key in dict.fromkeys(keys):
-            if isinstance(key, int) and not isinstance(key, bool):
-                key = str(key)  # database ids are fine as keys
-            if not is_valid_key(key):
-                logger.warning("Organisation key %r cannot be part of a URL; left out.", key)
-                continue
-            site_urls.append(
-                absolute_url(settings.base_url, url_for(".organisation_site", key=key))
+        url = absolute_url(settings.base_url, url_for(".data_catalog"))
+
+        def document() -> bytes | Response:
+            try:
+                keys = list(provider.keys())
+            except (OperationalError, InterfaceError, PoolTimeoutError) as exc:
+                logger.warning("The dataset provider could not list organisations: %s", exc)
+                return _unavailable(settings.retry_after)
+            site_urls = []
+            for key in dict.fromkeys(keys):
+                if isinstance(key, int) and not isinstance(key, bool):
+                    key = str(key)  # database ids are fine as keys
+                if not is_valid_key(key):
+                    logger.warning("Organisation key %r cannot be part of a URL; left out.", key)
+                    continue
+                site_urls.append(
+                    absolute_url(settings.base_url, url_for(".organisation_site", key=key))
+                )
+            own = dataset_settings()
+            name = own.data_catalog_name or (
+                f"{own.publisher_name} Open Data" if own.publisher_name else "Open Data Catalogue"
             )
-        own = dataset_settings()
-        name = own.data_catalog_name or (
-            f"{own.publisher_name} Open Data" if own.publisher_name else "Open Data Catalogue"
+            catalog = catalog_jsonld(
+                url=url,
+                name=name,
+                settings=own,
+                licence=open_licence(settings.license),
+                dataset_urls=site_urls,
+            )
+            return json.dumps(catalog, indent=2).encode("utf-8")
+
+        # Cached like the sites: the provider lists every organisation only when it is made.
+        return _cached(
+            extension,
+            "catalog:" + url,
+            document,
+            content_type="application/ld+json",
+            headers={"Access-Control-Allow-Origin": "*"},
         )
-        document = catalog_jsonld(
-            url=absolute_url(settings.base_url, url_for(".data_catalog")),
-            name=name,
-            settings=own,
-            licence=open_licence(settings.license),
-            dataset_urls=site_urls,
-        )
-        response = PublicResponse(
-            json.dumps(document, indent=2), content_type="application/ld+json"
-        )
-        response.headers["Access-Control-Allow-Origin"] = "*"
-        return response
 
     @blueprint.get("/dataset-site.css")
     def dataset_stylesheet() -> Response:
@@ -194,26 +203,63 @@ def _site(
     )
 
 
-def _page(extension: RPDE, url: str, build: Callable[[], DatasetSite]) -> Response:
-    """The page at ``url``, rendered once per ``RPDE_DATASET_SITE_MAX_AGE`` and served with
-    a strong ``ETag`` (so ``If-None-Match`` gets ``304``) and gzip when accepted."""
-    state = extension.state()
-    max_age = state.settings.dataset_site_max_age
-    key = "site:" + url
-    sends_gzip = state.settings.gzip_level > 0 and accepts_gzip()
-    cached = state.cache.get(key, gzip=sends_gzip)
-    if cached is None:
+def _canonical(extension: RPDE, key: str) -> bool:
+    """Whether ``key`` is spelt as the per-organisation feeds take it (``"7"``, not
+    ``"07"``): each organisation has one site URL, and its feed links never 404."""
+    for feed in extension.feeds:
+        if feed.organisation is not None and feed.organisation.key_value(key) is None:
+            return False
+    return True
+
+
+def _page(extension: RPDE, url: str, build: Callable[[], DatasetSite | Response]) -> Response:
+    """The dataset site at ``url`` (see :func:`_cached`); ``build`` may answer instead (a
+    ``404`` or ``503``)."""
+
+    def html() -> bytes | Response:
         site = build()
-        html = _render(
+        if isinstance(site, Response):
+            return site
+        return _render(
             site=site,
             settings=site.settings,
             jsonld=Markup(script_json(dataset_jsonld(site))),
             stylesheet_url=url_for(".dataset_stylesheet", v=_stylesheet()[1]),
             human_date=human_date,
-        )
+        ).encode("utf-8")
+
+    return _cached(
+        extension,
+        "site:" + url,
+        html,
+        content_type="text/html; charset=utf-8",
+        headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY},
+    )
+
+
+def _cached(
+    extension: RPDE,
+    key: str,
+    make: Callable[[], bytes | Response],
+    *,
+    content_type: str,
+    headers: dict[str, str],
+) -> Response:
+    """The document ``make`` gives, made once per ``RPDE_DATASET_SITE_MAX_AGE`` in the page
+    cache (shared by every worker with Redis) and served with a strong ``ETag`` (so
+    ``If-None-Match`` gets ``304``) and gzip when accepted. ``make`` may answer instead
+    (a ``404`` or ``503``), which is not kept."""
+    state = extension.state()
+    max_age = state.settings.dataset_site_max_age
+    sends_gzip = state.settings.gzip_level > 0 and accepts_gzip()
+    cached = state.cache.get(key, gzip=sends_gzip)
+    if cached is None:
+        body = make()
+        if isinstance(body, Response):
+            return body
         cached = state.cache.keep(
             key,
-            html.encode("utf-8"),
+            body,
             is_last=False,
             timeout=max_age,
             gzip_level=state.settings.gzip_level,
@@ -221,13 +267,10 @@ def _page(extension: RPDE, url: str, build: Callable[[], DatasetSite]) -> Respon
         )
     return send_representation(
         cached.representation,
-        content_type="text/html; charset=utf-8",
+        content_type=content_type,
         cache_control=f"public, max-age={max_age}",
         response_class=PublicResponse,
-        headers={
-            "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-            "X-Content-Type-Options": "nosniff",
-        },
+        headers=headers,
         vary=state.settings.gzip_level > 0,
     )
 
