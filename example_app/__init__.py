@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import typing as t
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import click
 from flask import Flask
@@ -62,6 +63,7 @@ def create_app(config: t.Mapping[str, t.Any] | None = None) -> Flask:
         app.config.update(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret(app, "secret-key", lambda: secrets.token_hex(32))
+    _trust_the_base_url(app)
     db.init_app(app)
     rpde.init_app(app, session=db.session)
     csrf.init_app(app)
@@ -80,6 +82,17 @@ def create_app(config: t.Mapping[str, t.Any] | None = None) -> Flask:
         _prepare_database(app)
     _announce_admin(app)
     return app
+
+
+def _trust_the_base_url(app: Flask) -> None:
+    """The public name in RPDE_BASE_URL is one the app answers to, as well as the
+    trusted hosts configured."""
+    base_url = app.config.get("RPDE_BASE_URL")
+    trusted = app.config.get("TRUSTED_HOSTS")
+    if base_url and trusted is not None:
+        host = urlsplit(str(base_url)).hostname
+        if host and host not in trusted:
+            app.config["TRUSTED_HOSTS"] = [*trusted, host]
 
 
 def _prepare_database(app: Flask) -> None:

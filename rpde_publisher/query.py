@@ -24,8 +24,6 @@ from .errors import ConfigurationError
 from .feed import Feed
 from .ownership import KEY_PARAMETER
 
-#: Databases whose planners seek an index with a row-value comparison ``(a, b) > (x, y)``.
-_ROW_VALUE_DIALECTS = frozenset({"postgresql", "sqlite"})
 _AFTER_MODIFIED = "rpde_after_modified"
 _AFTER_ID = "rpde_after_id"
 
@@ -133,6 +131,7 @@ def _statement_for(
     """
     shape: _Shape
     parameters: dict[str, t.Any] = {}
+    backend = backend_for(dialect)
     if cursor.is_start or not cursor.modified:
         # Every stamped row comes after (0, any id): a page after modified 0 is the first.
         shape = "start"
@@ -140,12 +139,12 @@ def _statement_for(
         shape = "change_number"
         parameters = {_AFTER_MODIFIED: cursor.modified}
     else:
-        shape = "row_value" if dialect.name in _ROW_VALUE_DIALECTS else "range"
+        shape = "row_value" if backend.compares_row_values else "range"
         parameters = {_AFTER_MODIFIED: cursor.modified, _AFTER_ID: cursor.id}
     per_organisation = organisation is not None
     if per_organisation:
         parameters[KEY_PARAMETER] = organisation
-    key = (dialect.name, shape, limit, settle_seconds, per_organisation)
+    key = (backend.name, shape, limit, settle_seconds, per_organisation)
     built = _statements.setdefault(feed, {})
     statement = built.get(key)
     if statement is None:

@@ -43,6 +43,7 @@ from sqlalchemy.orm.base import PassiveFlag
 from sqlalchemy.orm.exc import UnmappedColumnError
 from sqlalchemy.sql.elements import ColumnElement
 
+from .backends import backend_for
 from .columns import utcnow
 from .embedding import embedded_in
 from .embedding import Embedding
@@ -296,7 +297,7 @@ def lock_items_embedding(
             batch = ordered[start : start + BATCH_SIZE]
             query = embedding.parent_ids(spec.id_column.in_(batch))
             found[embedding.parent].update(connection.execute(query).scalars())
-    if connection.dialect.name != "sqlite":
+    if backend_for(connection.dialect).takes_row_locks:
         for item_spec, item_ids in found.items():
             _lock_items(connection, item_spec, item_ids)
     return {item_spec: item_ids for item_spec, item_ids in found.items() if item_ids}
@@ -366,7 +367,7 @@ class RenderedItems:
         """Clock stamps (MySQL): stamp the tombstones among ``ids`` again now, as the
         store stamps the live items, so that a commit that waited for locks is not older
         than the settle lag."""
-        if ids and self.connection.dialect.name == "mysql":
+        if ids and backend_for(self.connection.dialect).restamps_at_commit:
             spec = self.spec
             self.connection.execute(
                 update(spec.table)
@@ -399,7 +400,7 @@ def _moved_unrendered(
     """
     wanted = [id_ for id_ in ids if id_ is not None]
     _lock_for_render(connection, spec, wanted, lock, relinked, written_tables)
-    changed = wanted if connection.dialect.name == "mysql" else bumped
+    changed = wanted if backend_for(connection.dialect).restamps_at_commit else bumped
     return RenderedItems(connection, spec, sorted(changed), None)
 
 
@@ -447,7 +448,7 @@ def _lock_for_render(
     """Lock the items among ``wanted`` not locked yet, then the rows they embed where a
     render needs them held (see :func:`render_items`), for the stored data and for feeds
     rendering on every read (``data=None``) alike. SQLite takes no locks."""
-    if not wanted or connection.dialect.name == "sqlite":
+    if not wanted or not backend_for(connection.dialect).takes_row_locks:
         return
     _lock_items(connection, spec, set(wanted if lock is None else lock) & set(wanted))
     embeddings = spec.embeddings_to_lock()
@@ -565,17 +566,21 @@ def _links_changed(obj: t.Any, mapper: Mapper[t.Any]) -> bool:
 
 
 def _warn_of_snapshot_reads(connection: Connection) -> None:
-    """Warn, once per engine, that MySQL's default isolation renders stale embedded rows."""
+    """Warn, once per engine, when the isolation level renders stale embedded rows (MySQL's
+    default, REPEATABLE READ, reads the transaction's snapshot)."""
     engine = connection.engine
-    if connection.dialect.name != "mysql" or engine in _isolation_checked:
+    backend = backend_for(connection.dialect)
+    required = backend.required_isolation
+    if required is None or engine in _isolation_checked:
         return
     _isolation_checked.add(engine)
-    if connection.get_isolation_level() == "REPEATABLE READ":
+    level = connection.get_isolation_level()
+    if level != required:
         warnings.warn(
-            "Feeds with embedded rows on MySQL/MariaDB need the READ COMMITTED isolation"
-            " level: under REPEATABLE READ an item is rendered from its transaction's"
-            " snapshot and can keep an embedded row's old values. Create the engine with"
-            ' isolation_level="READ COMMITTED" (SQLALCHEMY_ENGINE_OPTIONS with'
+            f"Feeds with embedded rows on {backend.name} need the {required} isolation"
+            f" level: under {level} an item is rendered from its transaction's snapshot and"
+            " can keep an embedded row's old values. Create the engine with"
+            f' isolation_level="{required}" (SQLALCHEMY_ENGINE_OPTIONS with'
             " Flask-SQLAlchemy).",
             stacklevel=2,
         )
@@ -673,7 +678,7 @@ def _bump(
     changes.items[spec].update(ids)
     changes.bumped[spec].update(ids)
     connection = _connection(session, spec)
-    if lock and connection.dialect.name != "sqlite":
+    if lock and backend_for(connection.dialect).takes_row_locks:
         unlocked = ids - changes.locked[spec]
         _lock_items(connection, spec, unlocked)
         changes.locked[spec].update(unlocked)

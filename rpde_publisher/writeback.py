@@ -12,23 +12,18 @@ the triggers neither restamp nor clear it (see :mod:`rpde_publisher.backends`).
 from __future__ import annotations
 
 import typing as t
-from collections.abc import Iterator
 from collections.abc import Sequence
-from contextlib import contextmanager
 
 from sqlalchemy import and_
 from sqlalchemy import bindparam
-from sqlalchemy import false
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.engine import Connection
 
+from .backends import backend_for
 from .embedding import lock_embedded_rows
 from .rendering import BATCH_SIZE
 from .tables import TableSpec
-
-#: How long SQLite may wait for another writer before the store is given up.
-SQLITE_BUSY_MILLISECONDS = 50
 
 
 def store_rendered(
@@ -47,19 +42,12 @@ def store_rendered(
     if renderer is None or spec.data_column is None or not stamps:
         return {}
     shown = dict(stamps)
-    with _short_busy_wait(connection):
-        if connection.dialect.name == "sqlite":
-            # SQLite's write lock first, so that no writer commits between render and store
-            # (a write that matches no row takes it; its SELECTs alone would take none).
-            connection.execute(
-                update(spec.table)
-                .where(false())
-                .values(spec.untouched({spec.data_column.name: None}))
-            )
+    backend = backend_for(connection.dialect)
+    with backend.guard_store(connection, spec):
         ready = _lock_unchanged(connection, spec, shown)
         if not ready:
             return {}
-        if connection.dialect.name != "sqlite":
+        if backend.takes_row_locks:
             # A new link to a child row writes the child, which bumps the item: no lock.
             embeddings = [e for e in renderer.embeddings if not e.links_live_in_children]
             lock_embedded_rows(connection, embeddings, ready, nowait=True)
@@ -93,7 +81,7 @@ def _lock_unchanged(
             )
             .order_by(spec.id_column)
         )
-        if connection.dialect.name != "sqlite":
+        if backend_for(connection.dialect).takes_row_locks:
             statement = statement.with_for_update(skip_locked=True)
         ready += [id_ for id_, modified in connection.execute(statement) if shown[id_] == modified]
     return ready
@@ -112,17 +100,3 @@ def _store_statement(spec: TableSpec) -> t.Any:
         )
         .values(spec.untouched({data_column.name: bindparam("_rpde_data")}))
     )
-
-
-@contextmanager
-def _short_busy_wait(connection: Connection) -> Iterator[None]:
-    """On SQLite, wait for another writer only briefly: a read must not hang on a store."""
-    if connection.dialect.name != "sqlite":
-        yield
-        return
-    previous = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
-    connection.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_MILLISECONDS}")
-    try:
-        yield
-    finally:
-        connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(previous or 0)}")

@@ -163,6 +163,14 @@ def test_a_forged_host_is_refused_by_the_example_app(app: Flask) -> None:
         assert client.get(path, headers={"Host": "localhost:5000"}).status_code in (200, 303)
 
 
+def test_the_example_app_trusts_the_host_of_its_base_url(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'named.sqlite3'}"
+    with example_app(url, RPDE_BASE_URL="https://data.example.org") as app:
+        client = app.test_client()
+        assert client.get("/openactive/", headers={"Host": "data.example.org"}).status_code == 200
+        assert client.get("/openactive/", headers={"Host": "evil.example"}).status_code == 400
+
+
 def test_an_app_trusting_every_host_is_told_so(
     sqlite_engine: Engine, rpde: RPDE, models: Models, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -17,9 +17,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from rpde_publisher import RPDE
+from rpde_publisher.backends.sqlite import STORE_BUSY_MILLISECONDS
 from rpde_publisher.errors import ConfigurationError
 from rpde_publisher.sessions import SessionSource
-from rpde_publisher.writeback import SQLITE_BUSY_MILLISECONDS
 from rpde_publisher.writeback import store_rendered
 
 from .models import make_app
@@ -311,7 +311,7 @@ def test_nothing_is_stored_while_another_sqlite_writer_holds_the_database(
 def test_a_sqlite_store_waits_for_other_writers_briefly_then_restores_the_wait(
     sqlite_engine: Engine, models: Models, rpde: RPDE, render_at: str
 ) -> None:
-    """The store holds SQLite's busy timeout to SQLITE_BUSY_MILLISECONDS while it writes,
+    """The store holds SQLite's busy timeout to STORE_BUSY_MILLISECONDS while it writes,
     then gives the pooled connection back with the app's own (30 s here)."""
     models.Base.metadata.create_all(sqlite_engine)
     app = make_app(sqlite_engine, rpde)
@@ -327,7 +327,7 @@ def test_a_sqlite_store_waits_for_other_writers_briefly_then_restores_the_wait(
     feed_items(sqlite_engine, app.test_client())
     event.remove(sqlite_engine, "before_cursor_execute", _record)
     assert row(sqlite_engine, models, series_id)[0]["name"] == "Swim"
-    short = statements.index(f"PRAGMA busy_timeout = {SQLITE_BUSY_MILLISECONDS}")
+    short = statements.index(f"PRAGMA busy_timeout = {STORE_BUSY_MILLISECONDS}")
     store = next(i for i, s in enumerate(statements) if s.startswith("UPDATE series SET rpde_data"))
     restored = statements.index("PRAGMA busy_timeout = 30000")
     assert short < store < restored

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import typing as t
 from dataclasses import dataclass
 
@@ -27,10 +28,24 @@ class Lag:
 
 
 class Backend(t.Protocol):
-    """What each supported database provides to the feeds."""
+    """What each supported database provides to the feeds, and the rules it needs."""
 
     #: Short name used in messages and docs.
     name: str
+    #: Whether writers and renders lock rows (``FOR UPDATE``, ``FOR SHARE``); SQLite lets
+    #: one transaction write at a time instead, and takes none.
+    takes_row_locks: bool
+    #: Whether a write's stamps are taken again just before it commits: clock stamps,
+    #: shown after a settle lag, must not be as old as the longest lock wait.
+    restamps_at_commit: bool
+    #: The isolation level feeds with embedded rows need, if the default will not do.
+    required_isolation: str | None
+    #: Whether the planner enters an index at a row-value comparison ``(a, b) > (x, y)``.
+    compares_row_values: bool
+
+    def guard_store(self, connection: Connection, spec: TableSpec) -> t.ContextManager[None]:
+        """Within the block, a read storing data it rendered cannot wait long for a
+        writer, nor have one commit between its render and its store."""
 
     def ddl(self, spec: TableSpec, dialect: Dialect) -> list[str]:
         """The statements that install stamping and tombstones for ``spec``'s table."""
@@ -76,7 +91,12 @@ def is_schema_error(error: BaseException) -> bool:
 
 def backend_for(dialect: Dialect) -> Backend:
     """The backend for ``dialect``; a clear error for a database we cannot make safe."""
-    name = dialect.name
+    return _backend_named(dialect.name)
+
+
+@functools.cache
+def _backend_named(name: str) -> Backend:
+    """One backend per database: they hold no state, and a page asks for one."""
     if name == "postgresql":
         from .postgresql import PostgreSQLBackend
 

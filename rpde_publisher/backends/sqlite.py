@@ -12,7 +12,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from sqlalchemy import false
 from sqlalchemy import text
+from sqlalchemy import update
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import ColumnElement
@@ -29,6 +31,8 @@ _BUMP = (
     " ON CONFLICT (id) DO UPDATE SET value = value + 1;"
 )
 _CLOCK = f"(SELECT value FROM {CLOCK_TABLE} WHERE id = 1)"
+#: How long a read storing rendered data waits for another writer before giving up.
+STORE_BUSY_MILLISECONDS = 50
 # The same format SQLAlchemy writes, so the ORM reads trigger-made tombstones back.
 _NOW = "strftime('%Y-%m-%d %H:%M:%f000', 'now')"
 
@@ -37,6 +41,28 @@ class SQLiteBackend:
     """Counter stamps taken under the write lock (see the module docstring)."""
 
     name = "SQLite"
+    takes_row_locks = False
+    restamps_at_commit = False
+    required_isolation: str | None = None
+    compares_row_values = True
+
+    @contextmanager
+    def guard_store(self, connection: Connection, spec: TableSpec) -> Iterator[None]:
+        # Wait for another writer only briefly, then hold SQLite's write lock, so that no
+        # writer commits between render and store (a write matching no row takes it; the
+        # SELECTs alone would take none).
+        previous = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {STORE_BUSY_MILLISECONDS}")
+        try:
+            if spec.data_column is not None:
+                connection.execute(
+                    update(spec.table)
+                    .where(false())
+                    .values(spec.untouched({spec.data_column.name: None}))
+                )
+            yield
+        finally:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(previous or 0)}")
 
     def ddl(self, spec: TableSpec, dialect: Dialect) -> list[str]:
         names = identifiers(spec, dialect)
