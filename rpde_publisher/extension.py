@@ -260,7 +260,8 @@ class RPDE:
         from .cli import rpde_cli
         from .views import make_blueprint
 
-        app.register_blueprint(make_blueprint(self), url_prefix=settings.url_prefix or None)
+        blueprint = make_blueprint(self, rate_limited=self._apps[app].limiter is not None)
+        app.register_blueprint(blueprint, url_prefix=settings.url_prefix or None)
         app.cli.add_command(rpde_cli)
         if not (app.debug or app.testing or settings.base_url or app.config.get("TRUSTED_HOSTS")):
             logger.warning(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -47,27 +48,40 @@ logger = logging.getLogger("rpde_publisher")
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError, DBAPIError)
 #: Feed paths remembered per blueprint (feeds x script roots).
 _MAX_FEED_PATHS = 256
+#: Query strings up to this long have their cursors remembered as they are, at most
+#: _MAX_QUERY_STRINGS of them per app (about a megabyte).
+_SHORT_QUERY = 256
+_MAX_QUERY_STRINGS = 4096
 #: Setup problems already logged, by feed name and problem code.
 _logged_problems: set[tuple[str, str]] = set()
 
 
-def make_blueprint(extension: RPDE) -> Blueprint:
-    """A new blueprint serving ``extension``'s feeds (one per app)."""
+def make_blueprint(extension: RPDE, *, rate_limited: bool = False) -> Blueprint:
+    """A new blueprint serving ``extension``'s feeds (one per app); ``rate_limited``:
+    :data:`RPDE_RATE_LIMIT` applies to every route."""
     blueprint = Blueprint("rpde", __name__, template_folder="templates")
     # Each feed's path, by script root and name: url_for cost a fifth of a cached page.
     # Bounded, in case a proxy lets clients choose the script root.
     feed_paths: dict[tuple[str, str | None, str], str] = {}
 
     def cursor_of(feed: Feed) -> tuple[Cursor, str]:
-        """The request's cursor and its canonical query (see :func:`cached_cursor`)."""
-        asked = tuple(
-            (name, tuple(request.args.getlist(name)))
-            for name in CURSOR_PARAMETERS
-            if name in request.args
-        )
-        return cached_cursor(feed.ordering, feed.id_is_integer, asked)
+        """The request's cursor and its canonical query (see :func:`cached_cursor`).
 
-    @blueprint.before_request
+        A short query string is looked up as it is first: consumers poll the same pages
+        over and over, and that spares parsing it. Bounded in count and length, that
+        front holds about a megabyte whatever clients send; a longer one goes by RPDE's
+        own parameters alone."""
+        raw = request.query_string
+        if len(raw) <= _SHORT_QUERY:
+            return by_query_string(feed, raw)
+        return cached_cursor(feed.ordering, feed.id_is_integer, _asked())
+
+    @functools.lru_cache(maxsize=_MAX_QUERY_STRINGS)
+    def by_query_string(feed: Feed, query_string: bytes) -> tuple[Cursor, str]:
+        # Reads request.args, which comes from query_string alone; an invalid cursor
+        # raises, and is not kept.
+        return cached_cursor(feed.ordering, feed.id_is_integer, _asked())
+
     def rate_limit() -> Response | None:
         """:data:`RPDE_RATE_LIMIT` on every route of the blueprint: feeds, dataset sites,
         the catalogue, health."""
@@ -81,6 +95,9 @@ def make_blueprint(extension: RPDE) -> Blueprint:
         if isinstance(name, str) and name in extension.feeds:
             state.metrics.request(name, 429)
         return too_many_requests(wait, state.settings.rate_limit or 0)
+
+    if rate_limited:  # no hook at all otherwise: it would cost every cached page
+        blueprint.before_request(rate_limit)
 
     @blueprint.get("/feeds/")
     def feed_index() -> Response:
@@ -290,6 +307,12 @@ def _unknown_organisation(key: str) -> Response:
             " lists the organisations' dataset sites.",
         },
     )
+
+
+def _asked() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """RPDE's own parameters of the request, and their values."""
+    args = request.args
+    return tuple((name, tuple(args.getlist(name))) for name in CURSOR_PARAMETERS if name in args)
 
 
 def absolute_url(base_url: str | None, path: str) -> str:
