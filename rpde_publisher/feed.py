@@ -304,6 +304,19 @@ def _feed_spec(
             )
         # The app's own soft-delete column decides, and the mixin's stays unused.
         spec.deleted_column = table.c[wanted_deleted]
+    current_data = spec.data_column.name if spec.data_column is not None else None
+    if wanted_data is not None and wanted_data != current_data:
+        if wanted_data not in table.c:
+            raise ConfigurationError(
+                f"Feed {feed_name!r}: table {table.name!r} has no column {wanted_data!r} for"
+                " the feed's data; pass data=None to render each item on every read."
+            )
+        if spec.feed_names:
+            raise ConfigurationError(
+                f"Feed {feed_name!r}: {owner} already store {table.name!r}'s data in"
+                f" column {current_data!r}, not {wanted_data!r}."
+            )
+        spec.data_column = table.c[wanted_data]
     return spec
 
 

@@ -186,7 +186,11 @@ def test_conflicts_with_the_mixin_are_refused_at_feed() -> None:
         rpde.feed(Event, kind="Event", schema=EventSchema(), deleted=Event.kind)
     with pytest.raises(ConfigurationError, match="no column 'nope'"):
         rpde.feed(Event, kind="Event", schema=EventSchema(), deleted="nope")
+    with pytest.raises(ConfigurationError, match="no column 'cache'"):
+        rpde.feed(Event, kind="Event", schema=EventSchema(), data="cache")
     rpde.feed(Event, kind="Event", schema=EventSchema())
+    with pytest.raises(ConfigurationError, match="already store"):
+        rpde.feed(Event, kind="Event", schema=EventSchema(), name="other", data=Event.kind)
     with pytest.raises(ConfigurationError, match="already mark tombstones"):
         rpde.feed(
             Event, kind="Event", schema=EventSchema(), name="again", deleted=Event.cancelled_at
