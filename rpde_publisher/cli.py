@@ -137,28 +137,31 @@ def status_command(feeds: tuple[str, ...], as_json: bool) -> None:
                 indent=2,
             )
         )
-    for feed, s, problems in [] if as_json else results:
-        click.echo(f"{feed.name} ({feed.kind})")
-        if s is not None:
-            click.echo(f"  database:       {s.database}")
-            click.echo(f"  live items:     {s.live_items}")
-            if feed.publish_when() is not None:
-                click.echo(f"  filtered out:   {s.filtered_out} (published as deleted items)")
-            click.echo(f"  tombstones:     {s.tombstones}")
-            waiting = " (render_at='read': the next read that shows them renders them)"
-            click.echo(
-                f"  unrendered:     {s.unrendered}{waiting if s.render_at == 'read' else ''}"
-            )
-            click.echo(f"  newest change:  {s.newest_modified}")
-            click.echo(
-                f"  lag:            {s.lag.hidden_changes} change(s) not visible yet;"
-                f" {s.lag.seconds:.1f}s ({s.lag.reason})"
-            )
-        for problem in problems:
-            colour = "red" if problem.severity == "error" else "yellow"
-            click.secho(f"  {problem.severity.upper()}: {problem}", fg=colour)
+    else:
+        for feed, status, problems in results:
+            _print_status(feed, status, problems)
     if any(problem.severity == "error" for _, _, problems in results for problem in problems):
         raise SystemExit(1)
+
+
+def _print_status(feed: Feed, s: t.Any, problems: list[t.Any]) -> None:
+    click.echo(f"{feed.name} ({feed.kind})")
+    if s is not None:
+        click.echo(f"  database:       {s.database}")
+        click.echo(f"  live items:     {s.live_items}")
+        if feed.publish_when() is not None:
+            click.echo(f"  filtered out:   {s.filtered_out} (published as deleted items)")
+        click.echo(f"  tombstones:     {s.tombstones}")
+        waiting = " (render_at='read': the next read that shows them renders them)"
+        click.echo(f"  unrendered:     {s.unrendered}{waiting if s.render_at == 'read' else ''}")
+        click.echo(f"  newest change:  {s.newest_modified}")
+        click.echo(
+            f"  lag:            {s.lag.hidden_changes} change(s) not visible yet;"
+            f" {s.lag.seconds:.1f}s ({s.lag.reason})"
+        )
+    for problem in problems:
+        colour = "red" if problem.severity == "error" else "yellow"
+        click.secho(f"  {problem.severity.upper()}: {problem}", fg=colour)
 
 
 @rpde_cli.command("purge")
