@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typing as t
 
-from sqlalchemy import and_
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -34,8 +33,5 @@ def count_items(
         query = query.where(feed.organisation.criterion())
         parameters[KEY_PARAMETER] = organisation
     if live:
-        criterion = feed.publish_when()
-        query = query.where(
-            spec.is_live() if criterion is None else and_(spec.is_live(), criterion)
-        )
+        query = query.where(feed.published())
     return int(connection.execute(query, parameters).scalar_one())

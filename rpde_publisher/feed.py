@@ -107,6 +107,12 @@ class Feed:
         follows = link.criterion()
         return follows if criterion is None else and_(criterion, follows)
 
+    def published(self) -> ColumnElement[bool]:
+        """The rows the feed publishes live: not tombstones, and passing ``publish_when``."""
+        criterion = self.publish_when()
+        live = self.spec.is_live()
+        return live if criterion is None else and_(live, criterion)
+
     def parent_link(self) -> ParentLink | None:
         """The link to the feed of each item's parent (``parent=``), resolved on first use."""
         if self._parent is None:

@@ -6,7 +6,6 @@ import typing as t
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import and_
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import Table
@@ -42,11 +41,7 @@ class ParentLink:
 
     def criterion(self) -> ColumnElement[bool]:
         """Rows whose parent is a live item of the parent feed (its filter applied)."""
-        parent = self.feed.spec
-        live: ColumnElement[bool] = parent.is_live()
-        parent_filter = self.feed.publish_when()
-        if parent_filter is not None:
-            live = and_(live, parent_filter)
+        live = self.feed.published()
         pairs = self.relationship.local_remote_pairs or []
         if len(pairs) != 1:
             return t.cast(ColumnElement[bool], self.relationship.class_attribute.has(live))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import typing as t
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import and_
 from sqlalchemy import bindparam
 from sqlalchemy import case
 from sqlalchemy import false
@@ -16,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy import true
 from sqlalchemy import tuple_
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.elements import ColumnElement
 
 from .backends import backend_for
 from .cursor import Cursor
@@ -164,11 +162,8 @@ def _build(
 ) -> Select[t.Any]:
     spec = feed.spec
     modified, id_ = spec.modified_column, spec.id_column
-    live: ColumnElement[bool] = spec.is_live()
     # Called once per statement: publish_when is SQL that the database evaluates.
-    criterion = feed.publish_when()
-    if criterion is not None:
-        live = and_(live, criterion)
+    live = feed.published()
     data = feed.data_column if feed.data_column is not None else literal(None)
     # CASE turns SQL's unknown (a NULL inside publish_when) into false, so `live` is a bool.
     live_value = case((live, true()), else_=false())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_
 from sqlalchemy import case
 from sqlalchemy import func
 from sqlalchemy import select
@@ -45,8 +44,7 @@ def feed_status(connection: Connection, feed: Feed, settle_seconds: float) -> Fe
         if spec.data_column is not None
         else func.sum(0)
     )
-    criterion = feed.publish_when()
-    published = spec.is_live() if criterion is None else and_(spec.is_live(), criterion)
+    published = feed.published()
     row = connection.execute(
         select(
             func.sum(case((published, 1), else_=0)),
