@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import re
-import typing as t
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -171,10 +170,3 @@ def _item_id(value: str, integer_ids: bool) -> int | str:
 
 def _shown(value: str) -> str:
     return repr(value if len(value) <= 40 else value[:40] + "...")
-
-
-def as_multi(args: t.Any) -> dict[str, list[str]]:
-    """A Werkzeug ``MultiDict`` (or a plain mapping) as ``{key: [values]}``."""
-    if hasattr(args, "to_dict"):
-        return t.cast(dict[str, list[str]], args.to_dict(flat=False))
-    return {key: value if isinstance(value, list) else [value] for key, value in args.items()}
