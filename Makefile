@@ -26,7 +26,7 @@ run: $(STAMP)
 test: lint typecheck pytest conformance docs
 
 lint: $(STAMP)
-	$(BIN)/ruff check rpde_publisher tests example_app conformance loadtest deploy benchmarks
+	$(BIN)/ruff check rpde_publisher tests example_app conformance loadtest deploy benchmarks tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

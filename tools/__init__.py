@@ -1,0 +1,1 @@
+"""Maintainers' scripts: code generation from pinned upstream definitions."""

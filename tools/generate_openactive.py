@@ -1,0 +1,76 @@
+"""Regenerate rpde_publisher/openactive's files from the pinned npm @openactive/data-models.
+
+Usage: python -m tools.generate_openactive [--check]
+
+Reads ``node_modules/@openactive/data-models/versions/2.x`` (installed by ``npm ci`` from
+the committed package.json) and writes ``rpde_publisher/openactive/definitions.json``: every
+model's rules (fields, value types, required, recommended, must-not-include, deprecations)
+and the enumerations, as OpenActive publishes them, minus what only the booking API uses.
+``--check`` writes nothing and exits 1 when a committed file differs from what it would write.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ROOT / "node_modules" / "@openactive" / "data-models"
+MODELS = SOURCE / "versions" / "2.x" / "models"
+ENUMS = SOURCE / "versions" / "2.x" / "enums.json"
+DEFINITIONS = ROOT / "rpde_publisher" / "openactive" / "definitions.json"
+
+#: Keys of a model file that describe the booking API's request/response modes, not open data.
+BOOKING_ONLY_KEYS = (
+    "validationMode",
+    "imperativeConfiguration",
+    "imperativeConfigurationWithContext",
+)
+
+
+def _model(path: Path) -> dict[str, object]:
+    model = json.loads(path.read_text(encoding="utf-8"))
+    return {key: value for key, value in model.items() if key not in BOOKING_ONLY_KEYS}
+
+
+def definitions() -> str:
+    """The text of definitions.json, from the installed package."""
+    package = json.loads((SOURCE / "package.json").read_text(encoding="utf-8"))
+    bundle = {
+        "source": "npm @openactive/data-models (MIT), versions/2.x",
+        "version": package["version"],
+        "models": {path.stem: _model(path) for path in sorted(MODELS.glob("*.json"))},
+        "enums": json.loads(ENUMS.read_text(encoding="utf-8")),
+    }
+    return json.dumps(bundle, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def outputs() -> dict[Path, str]:
+    """Every generated file and the text it should hold."""
+    return {DEFINITIONS: definitions()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only say whether files are stale")
+    args = parser.parse_args(argv)
+    if not MODELS.is_dir():
+        print(f"{MODELS} is missing: run `npm ci` first", file=sys.stderr)
+        return 2
+    stale = []
+    for path, text in outputs().items():
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        if current == text:
+            continue
+        stale.append(path)
+        if not args.check:
+            path.write_text(text, encoding="utf-8")
+    for path in stale:
+        print(f"{'stale' if args.check else 'wrote'}: {path.relative_to(ROOT)}")
+    return 1 if args.check and stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
