@@ -19,6 +19,3 @@ __all__ = [
     "hide_tombstones",
     "show_tombstones",
 ]
-
-# Importing the module registers the session events that track changes.
-from . import tracking as _tracking  # noqa: E402,F401

@@ -90,7 +90,7 @@ class Embedding:
     @cached_property
     def embedded_rows_nowait(self) -> Select[t.Any]:
         """:attr:`embedded_rows`, failing at once if a writer holds one of the rows (a read
-        storing what it rendered must never wait, see :mod:`rpde_publisher.writeback`)."""
+        storing what it rendered must never wait, see :mod:`rpde_publisher.store`)."""
         return self._embedded_rows(nowait=True)
 
     def lock_rows(

@@ -21,6 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 from . import embedding
+from . import tracking
 from .errors import ConfigurationError
 from .kinds import default_feed_name
 from .kinds import feed_type_for_kind
@@ -229,6 +230,7 @@ def build_feed(
             )
         data_column = spec.data_column
     spec.feed_names.add(feed_name)
+    tracking.install()  # the feed's rows are followed through every session from now on
     feed_retention = None
     if retention is not None:
         feed_retention = as_retention(retention, f"retention of feed {feed_name!r}")

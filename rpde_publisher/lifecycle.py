@@ -20,13 +20,13 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from .columns import utcnow
 from .feed import Feed
+from .store import lock_items_embedding
+from .store import move_items
+from .store import store_rendered
+from .store import write_changed_items
+from .store import write_items
 from .tables import as_column_time
 from .tables import TOUCH
-from .tracking import lock_items_embedding
-from .tracking import move_items
-from .tracking import write_changed_items
-from .tracking import write_items
-from .writeback import store_rendered
 
 logger = logging.getLogger("rpde_publisher")
 
@@ -129,7 +129,7 @@ def rerender(
 
     With ``only_missing``, only items without stored data (written by raw SQL, or not
     read yet in a ``render_at="read"`` feed) are rendered, and they stay where they are,
-    as when a page read stores them (:mod:`~rpde_publisher.writeback`): run it from cron
+    as when a page read stores them (:func:`~rpde_publisher.store.store_rendered`): run it from cron
     to spare consumers the first read's render. Items a writer holds are left for the
     next run. Returns how many items were stored.
     """

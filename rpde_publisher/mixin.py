@@ -19,6 +19,7 @@ from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import Mapper
 from sqlalchemy.sql.elements import ColumnElement
 
+from . import tracking
 from .columns import UTCDateTime
 from .tables import prepare_table
 from .tables import spec_for
@@ -82,3 +83,4 @@ def _spec(cls: type[t.Any]) -> TableSpec:
 def _prepare_feed_table(mapper: Mapper[t.Any], class_: type) -> None:
     if mapper.local_table is not None and mapper.inherits is None:
         prepare_table(mapper.local_table)  # type: ignore[arg-type]
+        tracking.install()

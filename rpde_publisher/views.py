@@ -33,7 +33,7 @@ from .query import render_missing_rows
 from .query import unrendered
 from .query import with_data
 from .responses import PublicResponse
-from .writeback import store_rendered
+from .store import store_rendered
 
 if t.TYPE_CHECKING:
     from .cursor import Cursor
@@ -227,7 +227,7 @@ def _read_rows(
     """The page's rows (only ``organisation``'s, if given), every live one with its data.
 
     Live rows of a feed that stores data but have none yet are rendered and stored on the
-    primary (see :mod:`~rpde_publisher.writeback`); those it must leave are rendered
+    primary (see :func:`~rpde_publisher.store.store_rendered`); those it must leave are rendered
     for this page only.
     """
     stores_data = feed.data_column is not None

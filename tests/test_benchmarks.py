@@ -22,7 +22,7 @@ def test_fast_seed_stores_exactly_what_the_orm_path_renders(empty_database: str)
     from benchmarks.seeding import SeedSize
     from example_app.feeds import rpde
     from example_app.models import Slot
-    from rpde_publisher.tracking import write_items
+    from rpde_publisher.store import write_items
 
     seed(
         empty_database,

@@ -267,7 +267,7 @@ def test_a_failed_transaction_changes_nothing(session: Session, models: Models) 
 def test_storing_only_the_data_neither_moves_nor_clears_the_item(
     session: Session, models: Models
 ) -> None:
-    """What a read stores (rpde_publisher.writeback) is not a change of the item."""
+    """What a read stores (rpde_publisher.store) is not a change of the item."""
     series = models.Series(name="a")
     session.add(series)
     session.commit()

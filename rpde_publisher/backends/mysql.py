@@ -60,7 +60,7 @@ class MySQLBackend:
             if c is not spec.modified_column and c is not spec.data_column
         ]
         others_same = " AND ".join(f"NEW.{q(c.name)} <=> OLD.{q(c.name)}" for c in others)
-        # Only the data changing (stored by a read, see rpde_publisher.writeback) is not a
+        # Only the data changing (stored by a read, see rpde_publisher.store) is not a
         # change of the item: no fresh stamp.
         all_same = f"NEW.{m} <=> OLD.{m} AND {others_same}"
         stale = ""

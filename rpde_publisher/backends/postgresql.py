@@ -80,7 +80,7 @@ class PostgreSQLBackend:
             declare = f"new_modified bigint := NEW.{m};\n  new_data text := NEW.{d};"
             mask = f"NEW.{m} := OLD.{m};\n    NEW.{d} := OLD.{d};"
             unmask = f"NEW.{m} := new_modified;\n    NEW.{d} := new_data;"
-            # Only the data changing (stored by a read, see rpde_publisher.writeback) is
+            # Only the data changing (stored by a read, see rpde_publisher.store) is
             # not a change of the item: no fresh stamp.
             unchanged = f"NEW.{m} IS NOT DISTINCT FROM OLD.{m}"
             # Data the renderer did not write is stale once other columns change.

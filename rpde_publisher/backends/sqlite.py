@@ -95,7 +95,7 @@ END""",
             # from a past value onto the counter's fresh one) from firing it again if
             # the app turned recursive triggers on. A user's UPDATE of the row stamped
             # most recently (its stamp already equal to the counter) must still fire.
-            # Only the data changing (stored by a read, see rpde_publisher.writeback) is
+            # Only the data changing (stored by a read, see rpde_publisher.store) is
             # not a change of the item: no fresh stamp.
             f"""CREATE TRIGGER {triggers["_update"]} AFTER UPDATE ON {table}
 WHEN (NEW.{m} IS NOT OLD.{m} OR {other_changed})

@@ -20,7 +20,7 @@ from rpde_publisher import RPDE
 from rpde_publisher.backends.sqlite import STORE_BUSY_MILLISECONDS
 from rpde_publisher.errors import ConfigurationError
 from rpde_publisher.sessions import SessionSource
-from rpde_publisher.writeback import store_rendered
+from rpde_publisher.store import store_rendered
 
 from .models import make_app
 from .models import Models

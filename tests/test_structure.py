@@ -1,0 +1,185 @@
+"""The package's structure (docs/architecture.md): small modules, no import cycle, layers."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "rpde_publisher"
+MAX_LINES = 400
+
+
+def _modules() -> dict[str, Path]:
+    modules = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        modules[".".join(parts)] = path
+    return modules
+
+
+def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node of ``tree`` that runs, at any depth (functions too): all but the bodies
+    of ``if TYPE_CHECKING:`` blocks, which name types and import nothing at run time."""
+    nodes: list[ast.AST] = []
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        nodes.append(node)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            pending.extend(node.orelse)
+            continue
+        pending.extend(ast.iter_child_nodes(node))
+    return nodes
+
+
+def _imports(name: str, path: Path, known: set[str]) -> set[str]:
+    """The package's modules ``name`` imports when it runs, at any depth of its code."""
+    is_package = path.name == "__init__.py"
+    found: set[str] = set()
+    for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = name.split(".")
+                anchor = anchor[: len(anchor) - node.level + (1 if is_package else 0)]
+                base = ".".join([*anchor, base] if base else anchor)
+            targets = [base] + [f"{base}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for target in targets:
+            # "from . import x" names a module; "from .x import y" names x (y is an attribute)
+            while target and target not in known:
+                target = target.rpartition(".")[0]
+            if target and target != name and target.startswith("rpde_publisher"):
+                found.add(target)
+    return found
+
+
+def _package_ancestors(name: str) -> set[str]:
+    parts = name.split(".")
+    return {".".join(parts[:i]) for i in range(1, len(parts))}
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = _modules()
+    known = set(modules)
+    # Importing a submodule runs its packages' __init__ first: not an edge of the design.
+    return {
+        name: _imports(name, path, known) - _package_ancestors(name)
+        for name, path in modules.items()
+    }
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    components: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in graph.get(node, ()):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                components.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return components
+
+
+def test_no_import_cycle_counting_imports_inside_functions() -> None:
+    assert _cycles(_graph()) == []
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_no_module_over_the_size_limit() -> None:
+    sizes = {
+        name: len(path.read_text(encoding="utf-8").splitlines())
+        for name, path in _modules().items()
+    }
+    assert {name: size for name, size in sizes.items() if size > MAX_LINES} == {}
+
+
+def test_database_rules_live_in_backends() -> None:
+    outside = [
+        f"{path.relative_to(PACKAGE.parent)}:{number}"
+        for path in PACKAGE.rglob("*.py")
+        if "backends" not in path.parts
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "dialect.name" in line
+    ]
+    assert outside == []
+
+
+def test_the_layers_below_the_views_import_no_flask() -> None:
+    web = {"rpde_publisher", "rpde_publisher.extension", "rpde_publisher.views"}
+    offenders = []
+    for name, path in _modules().items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        flask = any(
+            (isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "flask")
+            or (
+                isinstance(node, ast.Import)
+                and any(alias.name.split(".")[0] == "flask" for alias in node.names)
+            )
+            for node in ast.walk(tree)
+        )
+        if flask and name in LOWER_LAYERS:
+            offenders.append(name)
+    assert offenders == []
+    assert web.isdisjoint(LOWER_LAYERS)
+
+
+#: The read and write paths below the Flask views (docs/architecture.md).
+LOWER_LAYERS = {
+    "rpde_publisher.cursor",
+    "rpde_publisher.query",
+    "rpde_publisher.page",
+    "rpde_publisher.rendering",
+    "rpde_publisher.tables",
+    "rpde_publisher.backends",
+    "rpde_publisher.backends.base",
+    "rpde_publisher.backends.postgresql",
+    "rpde_publisher.backends.sqlite",
+    "rpde_publisher.backends.mysql",
+    "rpde_publisher.store",
+    "rpde_publisher.lifecycle",
+    "rpde_publisher.embedding",
+}
+
+
+@pytest.mark.parametrize("name", sorted(n for n in _modules() if "._" not in n))
+def test_every_public_module_declares_its_public_names(name: str) -> None:
+    module = importlib.import_module(name)
+    names = getattr(module, "__all__", None)
+    assert isinstance(names, list | tuple), f"{name} has no __all__"
+    missing = [n for n in names if not hasattr(module, n)]
+    assert missing == []
