@@ -21,6 +21,8 @@ from flask_caching.backends import SimpleCache
 from .representation import entity_tag
 from .representation import Representation
 
+__all__ = ["CachedPage", "PageCache", "frame", "unframe"]
+
 logger = logging.getLogger("rpde_publisher")
 
 # Each entry is framed as magic, flags (last page, gzipped form present), entity-tag

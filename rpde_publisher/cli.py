@@ -10,17 +10,32 @@ from contextlib import contextmanager
 from dataclasses import asdict
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.engine import Connection
 
-from .extension import get_extension
-from .extension import RPDE
 from .feed import Feed
 from .validate.command import dataset_site_option
 from .validate.command import validation_options
 
+__all__ = ["get_extension", "rpde_cli"]
+
 rpde_cli = AppGroup("rpde", help="Publish and look after the app's OpenActive RPDE feeds.")
 
+
+if t.TYPE_CHECKING:
+    from .extension import RPDE
+
+
+def get_extension() -> RPDE:
+    """The :class:`~rpde_publisher.RPDE` registered on the current app, as Flask's own
+    extensions find theirs: through ``current_app.extensions``."""
+    extension = current_app.extensions.get("rpde_publisher")
+    if extension is None:
+        raise click.UsageError(
+            "rpde_publisher is not initialised on this app: call rpde.init_app(app)."
+        )
+    return t.cast("RPDE", extension)
 
 def _feeds(extension: RPDE, names: t.Sequence[str]) -> list[Feed]:
     if not names:

@@ -8,18 +8,26 @@ from datetime import UTC
 
 from sqlalchemy import DateTime
 from sqlalchemy.dialects import mysql
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+
+__all__ = ["UTCDateTime", "utcnow"]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp that is always stored as UTC and always read back timezone-aware.
 
     PostgreSQL keeps it as ``timestamptz``; SQLite and MySQL, which have no zone, keep
-    the UTC wall time.
+    the UTC wall time. Which is which is said by the type each database gets (its
+    ``timezone``), not by naming databases here.
     """
 
-    impl = DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+    impl = (
+        DateTime(timezone=True)
+        .with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+        .with_variant(sqlite.DATETIME(), "sqlite")  # type: ignore[no-untyped-call]
+    )
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
@@ -28,7 +36,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         value = value.astimezone(UTC)
-        if dialect.name == "postgresql":
+        if getattr(self.impl_instance.dialect_impl(dialect), "timezone", False):
             return value
         return value.replace(tzinfo=None)
 

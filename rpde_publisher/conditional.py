@@ -21,6 +21,8 @@ from flask import Response
 
 from .representation import Representation
 
+__all__ = ["accepts_gzip", "send_representation"]
+
 
 def accepts_gzip() -> bool:
     """Whether the current request accepts a gzipped body."""

@@ -11,6 +11,8 @@ from sqlalchemy.engine import Connection
 from .feed import Feed
 from .ownership import KEY_PARAMETER
 
+__all__ = ["count_items"]
+
 
 def count_items(
     connection: Connection, feed: Feed, *, organisation: t.Any = None, live: bool = False

@@ -12,6 +12,21 @@ from urllib.parse import quote
 from .errors import InvalidCursorError
 from .tables import Ordering
 
+__all__ = [
+    "AFTER_CHANGE_NUMBER",
+    "AFTER_ID",
+    "AFTER_TIMESTAMP",
+    "CURSOR_PARAMETERS",
+    "MAX_ID_LENGTH",
+    "MAX_MODIFIED",
+    "START",
+    "Asked",
+    "Cursor",
+    "cached_cursor",
+    "cursor_query",
+    "parse_cursor",
+]
+
 AFTER_TIMESTAMP = "afterTimestamp"
 AFTER_ID = "afterId"
 AFTER_CHANGE_NUMBER = "afterChangeNumber"

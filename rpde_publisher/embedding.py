@@ -26,6 +26,18 @@ from .errors import ConfigurationError
 from .rendering import BATCH_SIZE
 from .tables import TableSpec
 
+__all__ = [
+    "PARENT_IDS",
+    "EmbedPath",
+    "Embedding",
+    "embedded_in",
+    "loader_options",
+    "lock_embedded_rows",
+    "register",
+    "relationships_of",
+    "resolve",
+]
+
 #: A relationship path as users write it: ``"place"``, ``"series.organisation"``, or
 #: the relationship attributes themselves.
 EmbedPath = str | t.Any | Sequence[t.Any]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["ConfigurationError", "InvalidCursorError", "OrganisationMoveError", "RPDEError"]
+
 
 class RPDEError(Exception):
     """Base class for every error raised by rpde_publisher."""

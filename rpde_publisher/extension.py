@@ -41,6 +41,8 @@ if t.TYPE_CHECKING:
     from .metrics import FeedMetrics
     from .ratelimit import RateLimiter
 
+__all__ = ["RPDE", "AppState", "get_extension"]
+
 logger = logging.getLogger("rpde_publisher")
 
 _EXTENSION_KEY = "rpde_publisher"

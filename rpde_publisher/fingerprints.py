@@ -29,6 +29,18 @@ from .columns import utcnow
 from .tables import FINGERPRINT_TABLE
 from .tables import fingerprint_table
 
+__all__ = [
+    "feed_fingerprints",
+    "filter_fingerprint",
+    "filter_key",
+    "record",
+    "recorded",
+    "schema_fingerprint",
+    "schema_key",
+    "triggers_fingerprint",
+    "triggers_key",
+]
+
 #: The table outside any app's metadata, for reading and recording on any connection.
 _standalone = MetaData()
 

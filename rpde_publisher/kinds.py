@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+__all__ = ["FeedType", "default_feed_name", "feed_type_for_kind"]
+
 
 @dataclass(frozen=True)
 class FeedType:

@@ -28,6 +28,8 @@ from .store import write_items
 from .tables import as_column_time
 from .tables import TOUCH
 
+__all__ = ["BATCH_SIZE", "Progress", "backfill", "purge", "purgeable", "rerender", "retire"]
+
 logger = logging.getLogger("rpde_publisher")
 
 #: Rows changed per statement (and per transaction) by the commands below, so that

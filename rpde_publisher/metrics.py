@@ -19,6 +19,16 @@ from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+__all__ = [
+    "FAMILIES",
+    "RENDER_BUCKETS",
+    "FeedMetrics",
+    "Gauge",
+    "SharedStore",
+    "exposition",
+    "sample",
+]
+
 logger = logging.getLogger("rpde_publisher")
 
 #: Upper bounds (seconds) of the render-time histogram's buckets.

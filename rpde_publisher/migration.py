@@ -1,9 +1,12 @@
-"""Adopting feeds on an existing database: columns, index and triggers, in a safe order."""
+"""Making tables feed tables: their index and triggers, and adopting an existing database."""
 
 from __future__ import annotations
 
 import typing as t
 
+from sqlalchemy import Column
+from sqlalchemy import event
+from sqlalchemy import Index
 from sqlalchemy import inspect
 from sqlalchemy import Table
 from sqlalchemy.dialects import registry
@@ -16,10 +19,19 @@ from .errors import ConfigurationError
 from .fingerprints import record
 from .fingerprints import triggers_fingerprint
 from .fingerprints import triggers_key
+from .tables import clock_table
+from .tables import fingerprint_table
 from .tables import spec_for
 from .tables import TableSpec
 
-__all__ = ["add_columns", "install_triggers", "missing_columns", "trigger_sql"]
+__all__ = [
+    "add_columns",
+    "install_spec_triggers",
+    "install_triggers",
+    "missing_columns",
+    "prepare_table",
+    "trigger_sql",
+]
 
 
 def _spec(model_or_table: t.Any) -> TableSpec:
@@ -133,3 +145,83 @@ def install_spec_triggers(connection: Connection, spec: TableSpec, *, prepare: b
     backend.install(spec, connection)
     statements = backend.ddl(spec, connection.dialect)
     record(connection, {triggers_key(spec.table): triggers_fingerprint(statements)})
+
+
+def prepare_table(
+    table: Table,
+    *,
+    modified: str = "modified",
+    deleted: str = "deleted",
+    data: str | None = "rpde_data",
+) -> TableSpec:
+    """Make ``table`` a feed table: index, database triggers on create, change tracking.
+
+    Safe to call more than once; the first call's columns win.
+    """
+    existing = spec_for(table)
+    if existing is not None:
+        return existing
+    primary_key = list(table.primary_key.columns)
+    if len(primary_key) != 1:
+        raise ConfigurationError(
+            f"Table {table.name!r} needs a single-column primary key to be a feed: the"
+            " primary key is the RPDE item id."
+        )
+    spec = TableSpec(
+        table=table,
+        id_column=primary_key[0],
+        modified_column=_column(table, modified, "modified"),
+        deleted_column=_column(table, deleted, "deleted"),
+        data_column=_column(table, data, "data") if data is not None else None,
+    )
+    table.info["rpde"] = spec
+    _ensure_order_index(spec)
+    clock_table(table.metadata)
+    # Created first by create_all: the table's creation records its triggers there.
+    table.add_is_dependent_on(fingerprint_table(table.metadata))
+    event.listen(table, "after_create", _install_after_create)
+    event.listen(table, "after_drop", _uninstall_after_drop)
+    return spec
+
+
+
+def _column(table: Table, name: str, role: str) -> Column[t.Any]:
+    try:
+        return table.c[name]
+    except KeyError:
+        hint = (
+            " (a Text column, deferred: mapped_column(Text, deferred=True)), or pass"
+            " data=None to render each item on every read"
+            if role == "data"
+            else ""
+        )
+        raise ConfigurationError(
+            f"Table {table.name!r} has no column {name!r} for the feed's {role} value; add"
+            f" FeedMixin to the model, or declare the column{hint}, or pass {role}=<column>"
+            " to rpde.feed()."
+        ) from None
+
+
+
+def _ensure_order_index(spec: TableSpec) -> None:
+    wanted = [spec.modified_column.name, spec.id_column.name]
+    for index in spec.table.indexes:
+        if [column.name for column in index.columns][:2] == wanted:
+            return
+    Index(f"ix_{spec.table.name}_rpde_order", spec.modified_column, spec.id_column)
+
+
+
+def _install_after_create(table: Table, connection: Connection, **kw: t.Any) -> None:
+    spec = spec_for(table)
+    if spec is not None:
+        # create_all() creates the clock itself
+        install_spec_triggers(connection, spec, prepare=not kw.get("_is_metadata_operation"))
+
+
+
+def _uninstall_after_drop(table: Table, connection: Connection, **kw: t.Any) -> None:
+    spec = spec_for(table)
+    if spec is not None:
+        backend_for(connection.dialect).uninstall(spec, connection)
+

@@ -21,9 +21,11 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from . import tracking
 from .columns import UTCDateTime
-from .tables import prepare_table
+from .migration import prepare_table
 from .tables import spec_for
 from .tables import TableSpec
+
+__all__ = ["FeedMixin"]
 
 _Self = t.TypeVar("_Self", bound="FeedMixin")
 

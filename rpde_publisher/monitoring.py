@@ -15,11 +15,14 @@ from sqlalchemy import text
 from .backends import backend_for
 from .metrics import exposition
 from .metrics import Gauge
+from .outages import DATABASE_UNAVAILABLE
 
 if t.TYPE_CHECKING:
     from .extension import AppState
     from .extension import RPDE
     from .sessions import SessionSource
+
+__all__ = ["PROMETHEUS_TEXT", "register_monitoring_routes"]
 
 logger = logging.getLogger("rpde_publisher")
 
@@ -74,8 +77,6 @@ def register_monitoring_routes(blueprint: Blueprint, extension: RPDE) -> None:
 
 
 def _database_check(extension: RPDE, sessions: SessionSource) -> str:
-    from .views import DATABASE_UNAVAILABLE
-
     feed = next(iter(extension.feeds), None)
     if feed is None:
         return "no feeds registered"
@@ -102,8 +103,6 @@ def _cache_check(state: AppState) -> str:
 
 def _lag_gauges(extension: RPDE, state: AppState) -> list[Gauge]:
     """Each feed's lag as its readers see it (on the read database), and whether it answered."""
-    from .views import DATABASE_UNAVAILABLE
-
     gauges: list[Gauge] = []
     settings = state.settings
     try:

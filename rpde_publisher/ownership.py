@@ -19,6 +19,14 @@ from sqlalchemy.sql.elements import ColumnElement
 from .errors import ConfigurationError
 from .move_guard import guard_organisation_column
 
+__all__ = [
+    "KEY_PARAMETER",
+    "OrganisationCriterion",
+    "OrganisationRule",
+    "Ownership",
+    "ownership_for",
+]
+
 #: The bound parameter every organisation criterion compares with: one statement per feed
 #: and cursor shape serves every organisation.
 KEY_PARAMETER = "rpde_organisation"

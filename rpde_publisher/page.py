@@ -11,6 +11,8 @@ from .cursor import cursor_query
 from .query import ItemRow
 from .tables import Ordering
 
+__all__ = ["Page", "page_url", "render_page"]
+
 
 @dataclass(frozen=True)
 class Page:

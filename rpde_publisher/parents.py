@@ -20,6 +20,8 @@ from .errors import ConfigurationError
 if t.TYPE_CHECKING:
     from .feed import Feed
 
+__all__ = ["FeedFinder", "ParentLink", "resolve_parent"]
+
 #: Finds the feeds of the same :class:`~rpde_publisher.RPDE` that publish a table.
 FeedFinder = Callable[[Table], list["Feed"]]
 

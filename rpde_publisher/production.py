@@ -20,6 +20,8 @@ from .ratelimit import RateLimiter
 from .sessions import SessionSource
 from .settings import Settings
 
+__all__ = ["feed_metrics", "rate_limiter", "read_sessions", "redis_behind"]
+
 
 def read_sessions(
     settings: Settings,

@@ -22,6 +22,15 @@ from .errors import ConfigurationError
 from .feed import Feed
 from .ownership import KEY_PARAMETER
 
+__all__ = [
+    "ItemRow",
+    "fetch_rows",
+    "page_statement",
+    "render_missing_rows",
+    "unrendered",
+    "with_data",
+]
+
 _AFTER_MODIFIED = "rpde_after_modified"
 _AFTER_ID = "rpde_after_id"
 

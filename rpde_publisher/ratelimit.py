@@ -8,6 +8,8 @@ import threading
 import time
 import typing as t
 
+__all__ = ["RateLimiter"]
+
 logger = logging.getLogger("rpde_publisher")
 
 

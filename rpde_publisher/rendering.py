@@ -21,6 +21,8 @@ from .errors import ConfigurationError
 if t.TYPE_CHECKING:
     from .embedding import Embedding
 
+__all__ = ["BATCH_SIZE", "Renderer"]
+
 #: How many items are loaded and rendered per query.
 BATCH_SIZE = 500
 _IDS = "rpde_ids"

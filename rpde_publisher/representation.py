@@ -6,6 +6,8 @@ import gzip
 import hashlib
 from dataclasses import dataclass
 
+__all__ = ["GZIP_MIN_SIZE", "Representation", "entity_tag"]
+
 #: Bodies smaller than this are sent as they are: gzip would save next to nothing.
 GZIP_MIN_SIZE = 1024
 

@@ -16,6 +16,8 @@ from sqlalchemy.orm import sessionmaker
 
 from .errors import ConfigurationError
 
+__all__ = ["SessionSource", "is_scoped"]
+
 
 class SessionSource:
     """Gives the read path a connection from the app's session.

@@ -10,6 +10,8 @@ from datetime import timedelta
 from .dataset.licences import open_licence
 from .errors import ConfigurationError
 
+__all__ = ["CC_BY_4", "DEFAULTS", "SPEC_MINIMUM_RETENTION", "Settings", "as_retention"]
+
 CC_BY_4 = "https://creativecommons.org/licenses/by/4.0/"
 
 #: Every configuration key the extension reads, with its default. ``init_app``

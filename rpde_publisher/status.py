@@ -13,6 +13,8 @@ from .backends import backend_for
 from .backends import Lag
 from .feed import Feed
 
+__all__ = ["FeedStatus", "feed_status"]
+
 
 @dataclass(frozen=True)
 class FeedStatus:

@@ -12,24 +12,33 @@ from sqlalchemy import BigInteger
 from sqlalchemy import Boolean
 from sqlalchemy import Column
 from sqlalchemy import DateTime
-from sqlalchemy import event
 from sqlalchemy import false
-from sqlalchemy import Index
 from sqlalchemy import Integer
 from sqlalchemy import MetaData
 from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy import true
-from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 from .columns import UTCDateTime
-from .errors import ConfigurationError
 
 if t.TYPE_CHECKING:
     from .embedding import Embedding
     from .rendering import Renderer
+
+__all__ = [
+    "CLOCK_TABLE",
+    "FINGERPRINT_TABLE",
+    "TOUCH",
+    "Ordering",
+    "RenderAt",
+    "TableSpec",
+    "as_column_time",
+    "clock_table",
+    "fingerprint_table",
+    "spec_for",
+]
 
 Ordering = t.Literal["modified", "change_number"]
 #: When a table's stored data is rendered: by each write, or by the first read after it.
@@ -167,42 +176,6 @@ def spec_for(table: Table) -> TableSpec | None:
     return t.cast("TableSpec | None", table.info.get("rpde"))
 
 
-def prepare_table(
-    table: Table,
-    *,
-    modified: str = "modified",
-    deleted: str = "deleted",
-    data: str | None = "rpde_data",
-) -> TableSpec:
-    """Make ``table`` a feed table: index, database triggers on create, change tracking.
-
-    Safe to call more than once; the first call's columns win.
-    """
-    existing = spec_for(table)
-    if existing is not None:
-        return existing
-    primary_key = list(table.primary_key.columns)
-    if len(primary_key) != 1:
-        raise ConfigurationError(
-            f"Table {table.name!r} needs a single-column primary key to be a feed: the"
-            " primary key is the RPDE item id."
-        )
-    spec = TableSpec(
-        table=table,
-        id_column=primary_key[0],
-        modified_column=_column(table, modified, "modified"),
-        deleted_column=_column(table, deleted, "deleted"),
-        data_column=_column(table, data, "data") if data is not None else None,
-    )
-    table.info["rpde"] = spec
-    _ensure_order_index(spec)
-    clock_table(table.metadata)
-    # Created first by create_all: the table's creation records its triggers there.
-    table.add_is_dependent_on(fingerprint_table(table.metadata))
-    event.listen(table, "after_create", _install_after_create)
-    event.listen(table, "after_drop", _uninstall_after_drop)
-    return spec
-
 
 def clock_table(metadata: MetaData) -> Table:
     """The one-row table that hands out SQLite's stamps (unused on other databases)."""
@@ -240,45 +213,3 @@ def _toolkit_table(
     if existing is not None:
         return existing
     return Table(name, metadata, *columns, comment=comment)
-
-
-def _column(table: Table, name: str, role: str) -> Column[t.Any]:
-    try:
-        return table.c[name]
-    except KeyError:
-        hint = (
-            " (a Text column, deferred: mapped_column(Text, deferred=True)), or pass"
-            " data=None to render each item on every read"
-            if role == "data"
-            else ""
-        )
-        raise ConfigurationError(
-            f"Table {table.name!r} has no column {name!r} for the feed's {role} value; add"
-            f" FeedMixin to the model, or declare the column{hint}, or pass {role}=<column>"
-            " to rpde.feed()."
-        ) from None
-
-
-def _ensure_order_index(spec: TableSpec) -> None:
-    wanted = [spec.modified_column.name, spec.id_column.name]
-    for index in spec.table.indexes:
-        if [column.name for column in index.columns][:2] == wanted:
-            return
-    Index(f"ix_{spec.table.name}_rpde_order", spec.modified_column, spec.id_column)
-
-
-def _install_after_create(table: Table, connection: Connection, **kw: t.Any) -> None:
-    from .migration import install_spec_triggers
-
-    spec = spec_for(table)
-    if spec is not None:
-        # create_all() creates the clock itself
-        install_spec_triggers(connection, spec, prepare=not kw.get("_is_metadata_operation"))
-
-
-def _uninstall_after_drop(table: Table, connection: Connection, **kw: t.Any) -> None:
-    from .backends import backend_for
-
-    spec = spec_for(table)
-    if spec is not None:
-        backend_for(connection.dialect).uninstall(spec, connection)

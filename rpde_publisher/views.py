@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import time
 import typing as t
@@ -12,48 +11,42 @@ from flask import Blueprint
 from flask import request
 from flask import Response
 from flask import url_for
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import InterfaceError
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from .backends import is_schema_error
 from .conditional import accepts_gzip
 from .conditional import send_representation
 from .cursor import cached_cursor
 from .cursor import CURSOR_PARAMETERS
 from .dataset.organisations import has_feeds
 from .dataset.organisations import is_valid_key
-from .diagnosis import Problem
-from .diagnosis import setup_problem
 from .errors import InvalidCursorError
+from .outages import DATABASE_UNAVAILABLE
+from .outages import is_outage
 from .page import render_page
-from .query import fetch_rows
-from .query import render_missing_rows
-from .query import unrendered
-from .query import with_data
+from .reading import read_rows
+from .reading import setup_problem_of
+from .responses import absolute_url
+from .responses import json_error
+from .responses import json_response
+from .responses import not_set_up
 from .responses import PublicResponse
-from .store import store_rendered
+from .responses import too_many_requests
+from .responses import unavailable
 
 if t.TYPE_CHECKING:
     from .cursor import Cursor
-    from .extension import AppState
     from .extension import RPDE
     from .feed import Feed
-    from .query import ItemRow
+
+__all__ = ["make_blueprint"]
 
 logger = logging.getLogger("rpde_publisher")
 
-#: Errors that can mean the database is down, too slow, or out of connections.
-DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError, DBAPIError)
 #: Feed paths remembered per blueprint (feeds x script roots).
 _MAX_FEED_PATHS = 256
 #: Query strings up to this long have their cursors remembered as they are, at most
 #: _MAX_QUERY_STRINGS of them per app (about a megabyte).
 _SHORT_QUERY = 256
 _MAX_QUERY_STRINGS = 4096
-#: Setup problems already logged, by feed name and problem code.
-_logged_problems: set[tuple[str, str]] = set()
 
 
 def make_blueprint(extension: RPDE, *, rate_limited: bool = False) -> Blueprint:
@@ -110,7 +103,8 @@ def make_blueprint(extension: RPDE, *, rate_limited: bool = False) -> Blueprint:
             }
             for feed in extension.feeds
         ]
-        return _json(200, {"feeds": feeds}, cache_control=f"public, max-age={settings.max_age}")
+        cache_control = f"public, max-age={settings.max_age}"
+        return json_response(200, {"feeds": feeds}, cache_control=cache_control)
 
     @blueprint.get("/feeds/<path:name>")
     def feed_page(name: str) -> Response:
@@ -124,7 +118,7 @@ def make_blueprint(extension: RPDE, *, rate_limited: bool = False) -> Blueprint:
         """A page of feed ``name``, or of its rows belonging to organisation ``key``."""
         feed = extension.feeds.get(name)
         if feed is None:
-            return _json_error(
+            return json_error(
                 404,
                 {
                     "error": "unknown_feed",
@@ -145,7 +139,7 @@ def make_blueprint(extension: RPDE, *, rate_limited: bool = False) -> Blueprint:
             cursor, query = cursor_of(feed)
         except InvalidCursorError as exc:
             state.metrics.request(name, 400)
-            return _json_error(400, exc.as_dict())
+            return json_error(400, exc.as_dict())
         path = feed_paths.get((request.script_root, key, name))
         if path is None:
             if key is None:
@@ -169,13 +163,13 @@ def make_blueprint(extension: RPDE, *, rate_limited: bool = False) -> Blueprint:
                         if key is not None and not _has_feeds(extension, key):
                             return _unknown_organisation(key)
                         started = time.perf_counter()
-                        rows = _read_rows(state, feed, cursor, organisation)
+                        rows = read_rows(state, feed, cursor, organisation)
                     except DATABASE_UNAVAILABLE as exc:
-                        problem = _setup_problem(state, feed, exc)
+                        problem = setup_problem_of(state, feed, exc)
                         if problem is not None:
                             state.metrics.request(name, 503)
                             return not_set_up(problem)
-                        if isinstance(exc, DBAPIError) and not _is_outage(exc):
+                        if not is_outage(exc):
                             raise
                         logger.warning("Feed %r could not read the database: %s", name, exc)
                         state.metrics.request(name, 503)
@@ -221,56 +215,6 @@ def make_blueprint(extension: RPDE, *, rate_limited: bool = False) -> Blueprint:
     return blueprint
 
 
-def _read_rows(
-    state: AppState, feed: Feed, cursor: Cursor, organisation: t.Any = None
-) -> list[ItemRow]:
-    """The page's rows (only ``organisation``'s, if given), every live one with its data.
-
-    Live rows of a feed that stores data but have none yet are rendered and stored on the
-    primary (see :func:`~rpde_publisher.store.store_rendered`); those it must leave are rendered
-    for this page only.
-    """
-    stores_data = feed.data_column is not None
-    rows = _fetch_rows(state, feed, cursor, organisation, render_missing=not stores_data)
-    missing = unrendered(rows) if stores_data else []
-    if missing:
-        stored = _store_rendered(state, feed, missing)
-        rows = with_data(rows, stored)
-        state.metrics.rendered_on_read(
-            feed.name, stored=len(stored), left=len(missing) - len(stored)
-        )
-        if len(stored) < len(missing):  # left for a later read: rendered for this page only
-            with state.read_sessions.connection(
-                feed.spec.table, statement_timeout=state.settings.statement_timeout
-            ) as connection:
-                rows = render_missing_rows(connection, feed, rows)
-    return rows
-
-
-def _fetch_rows(
-    state: AppState, feed: Feed, cursor: Cursor, organisation: t.Any, *, render_missing: bool
-) -> list[ItemRow]:
-    """:func:`~rpde_publisher.query.fetch_rows` on a read connection; a connection the
-    database dropped is retried once on a fresh one."""
-    settings = state.settings
-    for attempt in (1, 2):
-        try:
-            with state.read_sessions.connection(
-                feed.spec.table, statement_timeout=settings.statement_timeout
-            ) as connection:
-                return fetch_rows(
-                    connection,
-                    feed,
-                    cursor,
-                    settings.page_size,
-                    settle_seconds=settings.settle_seconds,
-                    organisation=organisation,
-                    render_missing=render_missing,
-                )
-        except DBAPIError as exc:
-            if attempt == 2 or not exc.connection_invalidated:
-                raise
-    raise AssertionError("unreachable")
 
 
 def _organisation_value(extension: RPDE, feed: Feed, key: str) -> t.Any | None:
@@ -287,7 +231,7 @@ def _has_feeds(extension: RPDE, key: str) -> bool:
 
 
 def _not_per_organisation(extension: RPDE, name: str) -> Response:
-    return _json_error(
+    return json_error(
         404,
         {
             "error": "unknown_feed",
@@ -299,7 +243,7 @@ def _not_per_organisation(extension: RPDE, name: str) -> Response:
 
 
 def _unknown_organisation(key: str) -> Response:
-    return _json_error(
+    return json_error(
         404,
         {
             "error": "unknown_organisation",
@@ -313,102 +257,3 @@ def _asked() -> tuple[tuple[str, tuple[str, ...]], ...]:
     """RPDE's own parameters of the request, and their values."""
     args = request.args
     return tuple((name, tuple(args.getlist(name))) for name in CURSOR_PARAMETERS if name in args)
-
-
-def absolute_url(base_url: str | None, path: str) -> str:
-    """``path`` made absolute with ``RPDE_BASE_URL``, else the request's own host."""
-    origin = base_url if base_url is not None else request.host_url.rstrip("/")
-    return origin + path
-
-
-def _json(status: int, body: dict[str, t.Any], cache_control: str) -> Response:
-    response = PublicResponse(json.dumps(body), status=status, content_type="application/json")
-    response.headers["Cache-Control"] = cache_control
-    return response
-
-
-def _json_error(status: int, body: dict[str, t.Any]) -> Response:
-    return _json(status, body, cache_control="no-store")
-
-
-def _is_outage(exc: DBAPIError) -> bool:
-    """Whether a database error means "not now" (unreachable, too slow) rather than a bug."""
-    return isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated
-
-
-def unavailable(retry_after: int) -> Response:
-    """``503`` with ``Retry-After``, never cached: consumers come back later."""
-    response = _json_error(
-        503,
-        {
-            "error": "unavailable",
-            "message": "The feed cannot read its database right now; try again later.",
-            "retry_after": retry_after,
-        },
-    )
-    response.headers["Retry-After"] = str(retry_after)
-    return response
-
-
-def _setup_problem(state: AppState, feed: Feed, error: BaseException) -> Problem | None:
-    """Why ``feed``'s table cannot be read (missing, or without the feed's columns), if
-    that is why the read failed; ``None`` otherwise, or if the database cannot say. Only
-    an error naming a missing table or column is looked into: an outage must not cost
-    more queries."""
-    if not is_schema_error(error):
-        return None
-    try:
-        with state.sessions.connection(
-            feed.spec.table, statement_timeout=state.settings.statement_timeout
-        ) as connection:
-            problem = setup_problem(connection, feed)
-    except DATABASE_UNAVAILABLE:
-        return None
-    if problem is not None and (feed.name, problem.code) not in _logged_problems:
-        _logged_problems.add((feed.name, problem.code))  # once per process, not per request
-        logger.error("%s", problem)
-    return problem
-
-
-def not_set_up(problem: Problem) -> Response:
-    """``503`` without ``Retry-After``: the publisher, not the consumer, must act."""
-    return _json_error(
-        503,
-        {
-            "error": "not_set_up",
-            "message": "This feed is not set up in its database yet; the publisher has been"
-            " told how to fix it. Retrying will not help until they do.",
-        },
-    )
-
-
-def too_many_requests(retry_after: int, limit: int) -> Response:
-    """``429`` with ``Retry-After``, never cached: the client asked faster than allowed."""
-    response = _json_error(
-        429,
-        {
-            "error": "rate_limited",
-            "message": f"At most {limit} requests per second per client; slow down.",
-            "retry_after": retry_after,
-        },
-    )
-    response.headers["Retry-After"] = str(retry_after)
-    return response
-
-
-def _store_rendered(
-    state: AppState, feed: Feed, stamps: list[tuple[t.Any, t.Any]]
-) -> dict[t.Any, str]:
-    """Render and store the data of the items ``stamps`` names, on the primary database;
-    the data stored, by id (none if the database refused)."""
-    try:
-        with state.sessions.writing(
-            feed.spec.table, statement_timeout=state.settings.statement_timeout
-        ) as connection:
-            return {} if connection is None else store_rendered(connection, feed.spec, stamps)
-    except (DBAPIError, PoolTimeoutError) as exc:
-        # A writer holding a row (lock not available, SQLite busy) is expected: a later
-        # read stores it. Anything else (a read-only primary, say) is worth a warning.
-        log = logger.debug if isinstance(exc, OperationalError) else logger.warning
-        log("Feed %r did not store the data it rendered: %s", feed.name, exc)
-        return {}

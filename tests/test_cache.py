@@ -124,9 +124,9 @@ SERIES = "/openactive/feeds/session-series"
 def _slow_reads(monkeypatch: pytest.MonkeyPatch, seconds: float, fail: int = 0) -> list[float]:
     """Make every page read take ``seconds`` (the first ``fail`` of them then fail, as a
     database that went away does); returns when each read began."""
-    import rpde_publisher.views as views
+    import rpde_publisher.reading as reading
 
-    real = views.fetch_rows
+    real = reading.fetch_rows
     reads: list[float] = []
 
     def slow(*args: t.Any, **kwargs: t.Any) -> t.Any:
@@ -136,7 +136,7 @@ def _slow_reads(monkeypatch: pytest.MonkeyPatch, seconds: float, fail: int = 0) 
             raise OperationalError("SELECT", {}, Exception("server closed the connection"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(views, "fetch_rows", slow)
+    monkeypatch.setattr(reading, "fetch_rows", slow)
     return reads
 
 

@@ -13,6 +13,17 @@ from sqlalchemy.sql.elements import ColumnElement
 from ..errors import ConfigurationError
 from ..tables import TableSpec
 
+__all__ = [
+    "Backend",
+    "Identifiers",
+    "Lag",
+    "backend_for",
+    "identifiers",
+    "is_schema_error",
+    "object_name",
+    "quoted",
+]
+
 
 @dataclass(frozen=True)
 class Lag:

@@ -27,6 +27,8 @@ from . import identifiers
 from . import Lag
 from . import object_name
 
+__all__ = ["MySQLBackend"]
+
 _NOW_MICROS = "TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6))"
 # Change numbers must be unique, which the clock is not: they come from a counter row
 # that each writer locks until it commits, so they are also handed out in commit order

@@ -26,6 +26,8 @@ from . import Lag
 from . import object_name
 from . import quoted
 
+__all__ = ["COUNTER_BITS", "PostgreSQLBackend"]
+
 # Change numbers pack the transaction id above a per-transaction counter so that each
 # change gets its own number and numbers still follow the transaction ids.
 COUNTER_BITS = 20

@@ -26,6 +26,8 @@ from . import identifiers
 from . import Lag
 from . import object_name
 
+__all__ = ["STORE_BUSY_MILLISECONDS", "SQLiteBackend"]
+
 _BUMP = (
     f"INSERT INTO {CLOCK_TABLE} (id, value) VALUES (1, 1)"
     " ON CONFLICT (id) DO UPDATE SET value = value + 1;"

@@ -15,6 +15,17 @@ from dataclasses import dataclass
 from .licences import Licence
 from .site import RPDE_MEDIA_TYPE
 
+__all__ = [
+    "DISTRIBUTION_TERMS",
+    "DOCUMENTATION_TERMS",
+    "JSON",
+    "LICENCE_OPTIONS",
+    "RIGHTS_TERMS",
+    "Answer",
+    "certificate_answers",
+    "format_answers",
+]
+
 JSON = dict[str, t.Any]
 
 #: The questionnaire's name for each licence ``RPDE_LICENSE`` accepts (its dataLicence

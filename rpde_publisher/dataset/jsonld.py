@@ -13,6 +13,19 @@ from .site import iso_date
 from .site import RPDE_MEDIA_TYPE
 from .site import SCHEMA_VERSION
 
+__all__ = [
+    "CATALOG_CONTEXT",
+    "DATASET_CONTEXT",
+    "JSON",
+    "OPEN_BOOKING_API_CONFORMS_TO",
+    "OPEN_BOOKING_API_DESCRIPTION",
+    "catalog_jsonld",
+    "dataset_jsonld",
+    "prune",
+    "publisher_jsonld",
+    "script_json",
+]
+
 DATASET_CONTEXT = ["https://schema.org/", "https://openactive.io/"]
 #: A ``DataCatalog`` takes the schema.org context alone, as a string.
 CATALOG_CONTEXT = "https://schema.org/"

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from ..errors import ConfigurationError
 
+__all__ = ["CC_BY_4", "OPEN_LICENCES", "Licence", "open_licence"]
+
 
 @dataclass(frozen=True)
 class Licence:

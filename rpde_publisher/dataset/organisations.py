@@ -7,6 +7,8 @@ import typing as t
 from collections.abc import Iterable
 from collections.abc import Mapping
 
+__all__ = ["KEY_PATTERN", "DatasetProvider", "has_feeds", "is_valid_key"]
+
 #: What an organisation key may look like: URL-safe, so it can be a path segment as is.
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,99}$")
 

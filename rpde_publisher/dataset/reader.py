@@ -13,6 +13,8 @@ from werkzeug.test import TestResponse
 if t.TYPE_CHECKING:
     from flask.testing import FlaskClient
 
+__all__ = ["SitePage", "fetch_site"]
+
 
 @dataclass
 class SitePage:

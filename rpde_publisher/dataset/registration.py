@@ -18,6 +18,19 @@ from .views import dataset_settings
 if t.TYPE_CHECKING:
     from ..extension import RPDE
 
+__all__ = [
+    "COLLECTION",
+    "DATA_CATALOGS",
+    "SINGULAR",
+    "Registration",
+    "catalog_sites",
+    "organisation_key",
+    "registration",
+    "settings_findings",
+    "settings_problems",
+    "site_targets",
+]
+
 #: OpenActive's catalogue repository, and the files a registration edits (its README,
 #: openactive/data-catalogs at 5d71607, 2025-06-30).
 DATA_CATALOGS = "https://github.com/openactive/data-catalogs"

@@ -16,6 +16,17 @@ from urllib.parse import urlsplit
 
 from ..errors import ConfigurationError
 
+__all__ = [
+    "DATASET_DEFAULTS",
+    "OPEN_BOOKING_DOCUMENTATION",
+    "OPEN_DATA_DOCUMENTATION",
+    "ORGANISATION_KEYS",
+    "DatasetSettings",
+    "DatePublished",
+    "Parser",
+    "config_key",
+]
+
 logger = logging.getLogger("rpde_publisher")
 
 #: OpenActive's page for data users, the usual ``documentation`` of a dataset site.

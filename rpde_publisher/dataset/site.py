@@ -13,6 +13,19 @@ from ..kinds import FeedType
 from .licences import Licence
 from .settings import DatasetSettings
 
+__all__ = [
+    "LAST_RESORT_KEYWORDS",
+    "RPDE_MEDIA_TYPE",
+    "SCHEMA_VERSION",
+    "DatasetSite",
+    "Distribution",
+    "FeedLink",
+    "build_site",
+    "human_date",
+    "humanised_list",
+    "iso_date",
+]
+
 #: The version of OpenActive's Modelling Opportunity Data the feeds' items follow.
 SCHEMA_VERSION = "https://openactive.io/modelling-opportunity-data/2.0/"
 #: The ``encodingFormat`` of an RPDE 1.0 feed, exactly as OpenActive's validator wants it.

@@ -17,14 +17,14 @@ from flask import Response
 from flask import url_for
 from flask.blueprints import BlueprintSetupState
 from markupsafe import Markup
-from sqlalchemy.exc import InterfaceError
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from ..conditional import accepts_gzip
 from ..conditional import send_representation
+from ..outages import DATABASE_UNAVAILABLE
+from ..outages import is_outage
+from ..responses import absolute_url
 from ..responses import PublicResponse
-from ..views import absolute_url
+from ..responses import retry_later
 from .jsonld import catalog_jsonld
 from .jsonld import dataset_jsonld
 from .jsonld import script_json
@@ -39,6 +39,15 @@ from .site import human_date
 
 if t.TYPE_CHECKING:
     from ..extension import RPDE
+
+__all__ = [
+    "CONTENT_SECURITY_POLICY",
+    "STYLESHEET",
+    "TEMPLATE",
+    "dataset_settings",
+    "feed_links",
+    "register_dataset_routes",
+]
 
 logger = logging.getLogger("rpde_publisher")
 
@@ -79,7 +88,9 @@ def register_dataset_routes(blueprint: Blueprint, extension: RPDE) -> None:
         def build() -> DatasetSite | Response:
             try:
                 metadata = provider.metadata(key)
-            except (OperationalError, InterfaceError, PoolTimeoutError) as exc:
+            except DATABASE_UNAVAILABLE as exc:
+                if not is_outage(exc):
+                    raise
                 logger.warning("The dataset provider could not read organisation %r: %s", key, exc)
                 return _unavailable(settings.retry_after)
             if metadata is None:
@@ -101,7 +112,9 @@ def register_dataset_routes(blueprint: Blueprint, extension: RPDE) -> None:
         def document() -> bytes | Response:
             try:
                 keys = list(provider.keys())
-            except (OperationalError, InterfaceError, PoolTimeoutError) as exc:
+            except DATABASE_UNAVAILABLE as exc:
+                if not is_outage(exc):
+                    raise
                 logger.warning("The dataset provider could not list organisations: %s", exc)
                 return _unavailable(settings.retry_after)
             site_urls = []
@@ -301,6 +314,4 @@ def _unavailable(retry_after: int) -> Response:
         status=503,
         content_type="text/html; charset=utf-8",
     )
-    response.headers["Retry-After"] = str(retry_after)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return retry_later(response, retry_after)

@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from ..errors import RPDEError
 
+__all__ = [
+    "FeedNotFound",
+    "FeedUnavailable",
+    "HarvestError",
+    "InvalidPage",
+    "NotJSON",
+    "UnexpectedStatus",
+]
+
 
 class HarvestError(RPDEError):
     """A feed could not be harvested; ``url`` is the page that failed."""

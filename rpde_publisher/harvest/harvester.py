@@ -23,6 +23,8 @@ from .store import apply
 from .store import Store
 from .transport import http_client
 
+__all__ = ["POLL_INTERVAL", "HarvestStats", "Harvester"]
+
 logger = logging.getLogger("rpde_publisher.harvest")
 
 #: OpenActive asks consumers to wait this long between polls of the last page.

@@ -10,6 +10,8 @@ from urllib.parse import urljoin
 from .errors import InvalidPage
 from .errors import NotJSON
 
+__all__ = ["Item", "ItemId", "Page", "parse_page"]
+
 #: An item id: RPDE allows a JSON string or number.
 ItemId = int | str
 

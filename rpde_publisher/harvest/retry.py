@@ -8,6 +8,8 @@ from datetime import datetime
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 
+__all__ = ["RetryPolicy", "parse_retry_after"]
+
 
 @dataclass(frozen=True)
 class RetryPolicy:

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from .page import Item
 from .page import ItemId
 
+__all__ = ["LocalCopy", "Store", "apply"]
+
 
 class Store(t.Protocol):
     """What a harvester writes to: implement it over your own database."""

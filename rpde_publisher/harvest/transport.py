@@ -6,6 +6,8 @@ import typing as t
 
 import httpx
 
+__all__ = ["USER_AGENT", "http_client", "wsgi_client"]
+
 #: Sent with every request, so publishers can tell harvesters apart in their logs.
 USER_AGENT = "rpde_publisher-harvester (+https://rpde-publisher.readthedocs.io/)"
 

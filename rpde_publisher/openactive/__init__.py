@@ -11,6 +11,8 @@ from marshmallow import fields
 from marshmallow import post_dump
 from marshmallow import Schema
 
+__all__ = ["CONTEXT", "DateTime", "Duration", "OpenActiveSchema", "iso_duration"]
+
 #: The JSON-LD context of Modelling Opportunity Data 2.0.
 CONTEXT = "https://openactive.io/"
 

@@ -22,6 +22,15 @@ from .urls import same_value
 from .urls import SortKey
 from .urls import value_key
 
+__all__ = [
+    "EXAMPLES",
+    "RECOMMENDED_PAGE_SIZE",
+    "RPDE_CONTENT_TYPES",
+    "FeedChecks",
+    "WalkedPage",
+    "examples",
+]
+
 RPDE_CONTENT_TYPES = ("application/json", "application/vnd.openactive.rpde+json")
 #: OpenActive's recommended page size; smaller pages earn a warning.
 RECOMMENDED_PAGE_SIZE = 500

@@ -20,6 +20,15 @@ from .walk import DatabaseCheck
 from .walk import Progress
 from .walk import validate_feed
 
+__all__ = [
+    "F",
+    "dataset_site_option",
+    "run_site_validation",
+    "run_validation",
+    "validate_url_command",
+    "validation_options",
+]
+
 F = t.TypeVar("F", bound=Callable[..., t.Any])
 
 

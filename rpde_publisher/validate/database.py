@@ -29,6 +29,8 @@ from .findings import Finding
 from .findings import Severity
 from .rules import severity_of
 
+__all__ = ["BATCH", "DatabaseComparison"]
+
 #: Rows read per query while reading the whole feed from the database.
 BATCH = 1000
 

@@ -10,6 +10,20 @@ from urllib.parse import urlsplit
 from .findings import Finding
 from .site_rules import site_finding
 
+__all__ = [
+    "CC_BY_4",
+    "CONTEXT",
+    "IN_SPEC",
+    "RECOMMENDED",
+    "REQUIRED",
+    "RPDE_MEDIA_TYPE",
+    "SCHEMA_ORG_THING",
+    "SETTINGS",
+    "URLS",
+    "check_dataset_jsonld",
+    "is_url",
+]
+
 CONTEXT = ["https://schema.org/", "https://openactive.io/"]
 CC_BY_4 = "https://creativecommons.org/licenses/by/4.0/"
 RPDE_MEDIA_TYPE = "application/vnd.openactive.rpde+json; version=1"

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from dataclasses import field
 from enum import StrEnum
 
+__all__ = ["Finding", "Report", "Severity", "WalkSummary"]
+
 
 class Severity(StrEnum):
     """How much a finding matters: only failures make ``validate`` exit non-zero."""

@@ -14,6 +14,8 @@ from .checks import examples
 from .findings import Finding
 from .site_rules import site_finding
 
+__all__ = ["HARVESTED", "JSON", "OpportunityCount", "check_opportunities", "live_items"]
+
 #: The feed types the Test Suite harvests, and whether each is a parent feed (its
 #: broker's ``DATASET_ADDITIONAL_TYPE_TO_IS_PARENT_FEED``).
 HARVESTED: dict[str, bool] = {

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from .findings import Severity
 
+__all__ = ["DATABASE_RULES", "RULES", "RULES_BY_ID", "Rule", "severity_of"]
+
 F, W, N = Severity.FAILURE, Severity.WARNING, Severity.NOTICE
 
 

@@ -25,6 +25,8 @@ from .site_rules import site_finding
 from .walk import Progress
 from .walk import validate_feed
 
+__all__ = ["NO_ITEM_CHECK", "SIZE_LIMIT", "ItemCheck", "SiteReport", "validate_site"]
+
 #: Checks a feed's live items (the data-model checks), returning their findings.
 ItemCheck = Callable[[str, LocalCopy], list[Finding]]
 

@@ -7,6 +7,17 @@ from dataclasses import dataclass
 from .findings import Finding
 from .findings import Severity
 
+__all__ = [
+    "CATALOG_CI",
+    "CATALOG_REVIEW",
+    "DATASET_SITE_MODE",
+    "SITE_RULES",
+    "SITE_RULES_BY_ID",
+    "TEST_SUITE",
+    "SiteRule",
+    "site_finding",
+]
+
 F, W, N = Severity.FAILURE, Severity.WARNING, Severity.NOTICE
 
 #: The gates a dataset site passes on its way into OpenActive's catalogue.

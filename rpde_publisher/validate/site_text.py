@@ -9,6 +9,8 @@ from .site_rules import SITE_RULES
 from .site_rules import SITE_RULES_BY_ID
 from .text import SHOWN_PER_RULE
 
+__all__ = ["format_site_report"]
+
 _LABELS = {Severity.FAILURE: "FAILED ", Severity.WARNING: "WARNING", Severity.NOTICE: "NOTICE "}
 
 

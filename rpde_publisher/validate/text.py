@@ -7,6 +7,8 @@ from .findings import Severity
 from .rules import RULES
 from .rules import RULES_BY_ID
 
+__all__ = ["SHOWN_PER_RULE", "format_report"]
+
 #: Findings listed under each rule before "... and N more".
 SHOWN_PER_RULE = 5
 _LABELS = {Severity.FAILURE: "FAILED ", Severity.WARNING: "WARNING", Severity.NOTICE: "NOTICE "}

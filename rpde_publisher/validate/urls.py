@@ -8,6 +8,22 @@ import typing as t
 from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
+__all__ = [
+    "AFTER_CHANGE_NUMBER",
+    "AFTER_ID",
+    "AFTER_TIMESTAMP",
+    "INTEGER",
+    "SortKey",
+    "base",
+    "cursor_of",
+    "is_absolute_http_url",
+    "misspelt",
+    "param",
+    "resolve",
+    "same_value",
+    "value_key",
+]
+
 AFTER_TIMESTAMP = "afterTimestamp"
 AFTER_ID = "afterId"
 AFTER_CHANGE_NUMBER = "afterChangeNumber"

@@ -27,6 +27,16 @@ from .urls import INTEGER
 from .urls import is_absolute_http_url
 from .urls import resolve
 
+__all__ = [
+    "MAX_SAFE_INTEGER",
+    "YEAR_SECONDS",
+    "DatabaseCheck",
+    "Progress",
+    "ProgressCallback",
+    "probe_url",
+    "validate_feed",
+]
+
 #: JavaScript's Number.MAX_SAFE_INTEGER, OpenActive's "far future" for large cursors.
 MAX_SAFE_INTEGER = 2**53 - 1
 YEAR_SECONDS = 365 * 24 * 3600
