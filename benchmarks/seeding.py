@@ -185,8 +185,8 @@ def _slot_renderer() -> t.Any:
     from example_app.feeds import rpde
 
     feed = rpde.feeds.get(FEED_NAME)
-    assert feed is not None and feed.spec.renderer is not None
-    return feed.spec.renderer
+    assert feed is not None
+    return feed.renderer
 
 
 def slot_batches(

@@ -8,6 +8,7 @@ import statistics
 import time
 import typing as t
 from dataclasses import dataclass
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -17,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from rpde_publisher.tables import spec_for
+from rpde_publisher.registry import bring_into_force
+from rpde_publisher.registry import rules_for
 from rpde_publisher.tables import TableSpec
 
 from .apps import bench_app
@@ -91,18 +93,18 @@ def measure_writes(url: str, *, repeats: int) -> WriteFigures:
 
             return write
 
-        spec = spec_for(Slot.__table__)
-        assert spec is not None and spec.render_at == "read"
+        rules = rules_for(Slot.__table__)
+        assert rules is not None and rules.render_at == "read"
 
         def at_commit(write: t.Callable[[], None]) -> t.Callable[[], None]:
             """``write`` with the slot table's data rendered at commit instead."""
 
             def timed() -> None:
-                spec.render_at = "commit"
+                bring_into_force(replace(rules, render_at="commit"))
                 try:
                     write()
                 finally:
-                    spec.render_at = "read"
+                    bring_into_force(rules)
 
             return timed
 
@@ -114,7 +116,7 @@ def measure_writes(url: str, *, repeats: int) -> WriteFigures:
             {"tracked": add(Slot), "commit": at_commit(add(Slot)), "plain": add(PlainSlot)},
             repeats=repeats,
         )
-        first_read, first_read_items = _first_read(app, spec, repeats=max(3, repeats // 10))
+        first_read, first_read_items = _first_read(app, rules.spec, repeats=max(3, repeats // 10))
         with engine.begin() as connection:
             from .plain import PlainBase
 

@@ -277,9 +277,8 @@ def database_digests(database_url: str) -> dict[str, str]:
                 statement = statement.where(criterion)
             rows = db.session.execute(statement).all()
             # Items of a render_at="read" feed that no read stored yet: as a read renders them.
-            assert spec.renderer is not None
             missing = [id_ for id_, data in rows if data is None]
-            rendered = spec.renderer.render(db.session.connection(), missing) if missing else {}
+            rendered = feed.renderer.render(db.session.connection(), missing) if missing else {}
             digests[feed.name] = copy_digest(
                 {
                     id_: item_hash(json_module.loads(data if data is not None else rendered[id_]))

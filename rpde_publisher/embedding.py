@@ -30,10 +30,8 @@ __all__ = [
     "PARENT_IDS",
     "EmbedPath",
     "Embedding",
-    "embedded_in",
     "loader_options",
     "lock_embedded_rows",
-    "register",
     "relationships_of",
     "resolve",
 ]
@@ -247,20 +245,6 @@ def lock_embedded_rows(
             item.lock_rows(connection, rest, nowait=nowait)
 
 
-def register(embedding: Embedding) -> None:
-    """Let the child's table know which parent items its changes move."""
-    child_table = inspect(embedding.child_model).local_table
-    embedded_in: list[Embedding] = child_table.info.setdefault("rpde_embedded_in", [])
-    if not any(
-        existing.parent is embedding.parent and existing.path == embedding.path
-        for existing in embedded_in
-    ):
-        embedded_in.append(embedding)
-
-
-def embedded_in(table: t.Any) -> list[Embedding]:
-    """The embeddings whose last step is ``table``."""
-    return t.cast(list[Embedding], table.info.get("rpde_embedded_in", []))
 
 
 def _primary_key_attribute(entity: t.Any) -> t.Any:

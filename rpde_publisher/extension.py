@@ -31,6 +31,7 @@ from .ownership import OrganisationRule
 from .production import feed_metrics
 from .production import rate_limiter
 from .production import read_sessions
+from .registry import TableRegistry
 from .sessions import SessionSource
 from .settings import DEFAULTS
 from .settings import Settings
@@ -100,6 +101,8 @@ class RPDE:
         self._read_session = read_session
         #: The registered feeds, by name.
         self.feeds = FeedRegistry()
+        #: How each table the feeds publish is rendered and stored.
+        self.tables = TableRegistry()
         self._apps: WeakKeyDictionary[Flask, AppState] = WeakKeyDictionary()
         #: The provider of per-organisation dataset sites, if one is registered with
         #: :meth:`dataset_provider`.
@@ -193,7 +196,9 @@ class RPDE:
         mapper: Mapper[t.Any] = inspect(model)
         if mapper.configured:
             feed.parent_link()  # a wrong parent= is refused before the feed is registered
+        rules = self.tables.with_feed(feed, render_at)
         self.feeds.add(feed)
+        self.tables.add(rules)
         # A new table holds no item yet: what its items will be rendered with is current.
         event.listen(feed.spec.table, "after_create", functools.partial(_record_new, feed))
         if mapper.configured:

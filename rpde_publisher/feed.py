@@ -15,6 +15,7 @@ from marshmallow import Schema
 from sqlalchemy import and_
 from sqlalchemy import inspect
 from sqlalchemy import Table
+from sqlalchemy.orm import configure_mappers
 from sqlalchemy.orm import Mapper
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -32,6 +33,8 @@ from .ownership import ownership_for
 from .parents import FeedFinder
 from .parents import ParentLink
 from .parents import resolve_parent
+from .registry import register_embedding
+from .registry import rules_for
 from .rendering import Renderer
 from .settings import as_retention
 from .settings import SPEC_MINIMUM_RETENTION
@@ -67,8 +70,6 @@ class Feed:
     spec: TableSpec
     #: The OpenActive feed type, when the kind is one OpenActive knows.
     feed_type: FeedType | None
-    #: Renders this feed's items with its schema.
-    renderer: Renderer
     #: The column this feed's rendered data is stored in; ``None`` renders on request.
     data_column: t.Any = None
     #: Tombstones of this feed are purged once this old; ``None`` uses
@@ -86,7 +87,7 @@ class Feed:
     _parent: embedding.EmbedPath | None = None
     _find_feeds: FeedFinder | None = field(default=None, repr=False)
     _parent_link: ParentLink | None = field(default=None, repr=False)
-    _configured: bool = field(default=False, repr=False)
+    _renderer: Renderer | None = field(default=None, repr=False)
 
     @property
     def id_is_integer(self) -> bool:
@@ -132,27 +133,32 @@ class Feed:
         return self._embeddings
 
     def configure(self) -> None:
-        """Resolve embeds and connect them to change tracking and rendering.
+        """Resolve embeds, connect them to change tracking, and build the renderer.
 
         Runs once the model's mappers are configured; safe to call more than once.
         """
         # Not `_embeddings`: a child feed may resolve this feed's embeddings first.
-        if self._configured:
+        if self._renderer is not None:
             return
         embeddings = self.embeddings()
         for item in embeddings:
-            embedding.register(item)
-        if self.data_column is None:  # rendered on every read: writes lock what it embeds
-            known = self.spec.read_embeddings
-            known += [item for item in embeddings if all(e.path != item.path for e in known)]
-        options = embedding.loader_options(embeddings)
-        renderers = {self.renderer}
-        if self.spec.renderer is not None and self.spec.renderer.schema is self.schema:
-            renderers.add(self.spec.renderer)
-        for renderer in renderers:
-            renderer.load_options = options
-            renderer.embeddings = tuple(embeddings)
-        self._configured = True
+            register_embedding(item)
+        self._renderer = Renderer(
+            self.model,
+            self.schema,
+            feed_name=self.name,
+            load_options=embedding.loader_options(embeddings),
+            embeddings=embeddings,
+        )
+
+    @property
+    def renderer(self) -> Renderer:
+        """Renders this feed's items with its schema, loading what they embed at once."""
+        if self._renderer is None:
+            configure_mappers()  # configures this feed too, once every mapper is
+            self.configure()
+        assert self._renderer is not None
+        return self._renderer
 
 
 def build_feed(
@@ -203,33 +209,7 @@ def build_feed(
     ownership = ownership_for(organisation, table, feed_name)
     spec = feed_spec(table, feed_name, modified=modified, deleted=deleted, data=data)
     end_time = expires_expression(expires, table, feed_name)
-    if spec.feed_names and spec.ordering != ordering:
-        raise ConfigurationError(
-            f"Table {table.name!r} is already published with ordering={spec.ordering!r};"
-            f" feed {feed_name!r} cannot use ordering={ordering!r} on the same table."
-        )
-    spec.ordering = ordering
-    renderer = Renderer(model, schema, feed_name=feed_name)
-    data_column = None
-    if data is not None and spec.data_column is not None:
-        # One stored data column per table: the feed that stores it owns its schema. The
-        # same feed registered again (another app's RPDE instance) takes over.
-        if spec.renderer is None or spec.feed_names == {feed_name}:
-            spec.renderer = renderer
-        elif type(spec.renderer.schema) is not type(schema):
-            raise ConfigurationError(
-                f"Feed {feed_name!r} renders {table.name!r} with a different schema from feed"
-                f" {sorted(spec.feed_names)}; pass data=None to render it on each request."
-            )
-        if spec.renderer is renderer:
-            spec.render_at = render_at
-        elif spec.render_at != render_at:
-            raise ConfigurationError(
-                f"Feed {feed_name!r} stores {table.name!r}'s data with render_at={render_at!r};"
-                f" feed {sorted(spec.feed_names)} stores it with render_at={spec.render_at!r}."
-            )
-        data_column = spec.data_column
-    spec.feed_names.add(feed_name)
+    spec = _with_ordering(spec, ordering, feed_name)
     tracking.install()  # the feed's rows are followed through every session from now on
     feed_retention = None
     if retention is not None:
@@ -249,8 +229,7 @@ def build_feed(
         ordering=ordering,
         spec=spec,
         feed_type=feed_type_for_kind(kind),
-        renderer=renderer,
-        data_column=data_column,
+        data_column=spec.data_column if data is not None else None,
         retention=feed_retention,
         expires=end_time,
         organisation=ownership,
@@ -261,10 +240,17 @@ def build_feed(
     )
 
 
-
-
-
-
+def _with_ordering(spec: TableSpec, ordering: Ordering, feed_name: str) -> TableSpec:
+    """``spec`` with ``ordering``: a table published by a feed keeps its ordering."""
+    if spec.ordering == ordering:
+        return spec
+    rules = rules_for(spec.table)
+    if rules is not None:
+        raise ConfigurationError(
+            f"Table {spec.table.name!r} is already published with ordering={spec.ordering!r};"
+            f" feed {feed_name!r} cannot use ordering={ordering!r} on the same table."
+        )
+    return spec.replaced(ordering=ordering)
 
 
 class FeedRegistry:

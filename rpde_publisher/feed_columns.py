@@ -11,6 +11,7 @@ from sqlalchemy.types import TypeDecorator
 
 from .errors import ConfigurationError
 from .migration import prepare_table
+from .registry import rules_for
 from .tables import spec_for
 from .tables import TableSpec
 
@@ -53,22 +54,24 @@ def feed_spec(
         return prepare_table(
             table, modified=wanted_modified, deleted=wanted_deleted, data=wanted_data
         )
-    owner = f"feed(s) {sorted(spec.feed_names)}" if spec.feed_names else "FeedMixin"
+    rules = rules_for(table)
+    published = rules.feed_names if rules is not None else []
+    owner = f"feed(s) {published}" if published else "FeedMixin"
     if modified is not None and wanted_modified != spec.modified_column.name:
         raise ConfigurationError(
-            f"Feed {feed_name!r}: {owner} already stamp{'' if spec.feed_names else 's'}"
+            f"Feed {feed_name!r}: {owner} already stamp{'' if published else 's'}"
             f" table {table.name!r} in column {spec.modified_column.name!r}; a table has one"
             f" stamp. Drop modified={wanted_modified!r}, or drop FeedMixin and name your own"
             " columns."
         )
     if deleted is not None and wanted_deleted != spec.deleted_column.name:
-        if spec.feed_names:
+        if published:
             raise ConfigurationError(
                 f"Feed {feed_name!r}: {owner} already mark tombstones of {table.name!r} in"
                 f" column {spec.deleted_column.name!r}, not {wanted_deleted!r}."
             )
         # The app's own soft-delete column decides, and the mixin's stays unused.
-        spec.deleted_column = table.c[wanted_deleted]
+        spec = spec.replaced(deleted_column=table.c[wanted_deleted])
     current_data = spec.data_column.name if spec.data_column is not None else None
     if wanted_data is not None and wanted_data != current_data:
         if wanted_data not in table.c:
@@ -76,12 +79,12 @@ def feed_spec(
                 f"Feed {feed_name!r}: table {table.name!r} has no column {wanted_data!r} for"
                 " the feed's data; pass data=None to render each item on every read."
             )
-        if spec.feed_names:
+        if published:
             raise ConfigurationError(
                 f"Feed {feed_name!r}: {owner} already store {table.name!r}'s data in"
                 f" column {current_data!r}, not {wanted_data!r}."
             )
-        spec.data_column = table.c[wanted_data]
+        spec = spec.replaced(data_column=table.c[wanted_data])
     return spec
 
 

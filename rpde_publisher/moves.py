@@ -23,8 +23,8 @@ from sqlalchemy.orm.exc import UnmappedColumnError
 from sqlalchemy.sql.elements import ColumnElement
 
 from .backends import backend_for
-from .embedding import embedded_in
 from .embedding import Embedding
+from .registry import embedded_in
 from .rendering import BATCH_SIZE
 from .store import lock_items
 from .tables import TableSpec

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from marshmallow import Schema
 from sqlalchemy import bindparam
+from sqlalchemy import inspect
 from sqlalchemy import Select
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -43,14 +44,16 @@ class Renderer:
         *,
         feed_name: str,
         load_options: Sequence[ORMOption] = (),
+        embeddings: Sequence[Embedding] = (),
     ) -> None:
         self.model = model
         self.schema = schema
         self.feed_name = feed_name
+        #: Loader options that load what the data embeds with the rows.
         self.load_options = tuple(load_options)
-        #: The related rows the data embeds (set by the feed once mappers are configured).
-        self.embeddings: tuple[Embedding, ...] = ()
-        self._query: tuple[tuple[ORMOption, ...], Select[t.Any], str] | None = None
+        #: The related rows the data embeds.
+        self.embeddings = tuple(embeddings)
+        self._query: tuple[Select[t.Any], str] | None = None
 
     def render(self, connection: Connection, ids: Iterable[t.Any]) -> dict[t.Any, str]:
         """The rendered ``data`` of each live row among ``ids``, by id."""
@@ -66,11 +69,9 @@ class Renderer:
         return rendered
 
     def _statement(self) -> tuple[Select[t.Any], str]:
-        """The load query, built once for the current loader options (a write renders one
-        item, and building the query cost a fifth of rendering it)."""
-        if self._query is None or self._query[0] is not self.load_options:
-            from sqlalchemy import inspect
-
+        """The load query, built once (a write renders one item, and building the query
+        cost a fifth of rendering it)."""
+        if self._query is None:
             mapper = inspect(self.model)
             id_attr = getattr(self.model, mapper.primary_key[0].key)
             live = mapper.local_table.info["rpde"].is_live()
@@ -79,8 +80,8 @@ class Renderer:
                 .where(id_attr.in_(bindparam(_IDS, expanding=True)), live)
                 .options(*self.load_options)
             )
-            self._query = (self.load_options, statement, id_attr.key)
-        return self._query[1], self._query[2]
+            self._query = (statement, id_attr.key)
+        return self._query
 
     def dumps(self, obj: t.Any) -> str:
         """The JSON text of ``obj``'s ``data``."""

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from .backends import backend_for
 from .backends import Lag
 from .feed import Feed
+from .registry import render_at_of
 
 __all__ = ["FeedStatus", "feed_status"]
 
@@ -66,7 +67,7 @@ def feed_status(connection: Connection, feed: Feed, settle_seconds: float) -> Fe
         filtered_out=int(row[1] or 0) - int(row[0] or 0),
         tombstones=int(row[2] or 0),
         unrendered=int(row[3] or 0),
-        render_at=spec.render_at,
+        render_at=render_at_of(spec),
         newest_modified=int(row[4]) if row[4] else None,
         lag=backend.lag(spec, connection, settle_seconds),
     )

@@ -28,10 +28,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Engine
 
 from .backends import backend_for
-from .embedding import embedded_in
 from .embedding import Embedding
 from .embedding import lock_embedded_rows
+from .registry import embedded_in
+from .registry import render_at_of
+from .registry import rules_for
 from .rendering import BATCH_SIZE
+from .rendering import Renderer
 from .tables import TableSpec
 from .tables import TOUCH
 
@@ -96,7 +99,7 @@ def move_items(connection: Connection, spec: TableSpec, ids: t.Iterable[t.Any]) 
     """Render (``render_at="read"``: clear) and move the live items ``ids``, which
     :func:`lock_items_embedding` locked. Returns how many moved."""
     wanted = sorted(ids)
-    if spec.render_at == "commit":
+    if render_at_of(spec) == "commit":
         return render_items(connection, spec, wanted, lock=()).store()
     return moved_unrendered(connection, spec, wanted, wanted, lock=()).store()
 
@@ -224,9 +227,10 @@ def render_items(
     """
     wanted = [id_ for id_ in ids if id_ is not None]
     _lock_for_render(connection, spec, wanted, lock, relinked, written_tables)
-    if spec.renderer is None or spec.data_column is None:
+    renderer = _stored_renderer(spec)
+    if renderer is None:
         return RenderedItems(connection, spec, wanted, None)
-    data = spec.renderer.render(connection, wanted) if wanted else {}
+    data = renderer.render(connection, wanted) if wanted else {}
     return RenderedItems(connection, spec, wanted, data)
 
 
@@ -245,7 +249,8 @@ def _lock_for_render(
     if not wanted or not backend_for(connection.dialect).takes_row_locks:
         return
     lock_items(connection, spec, set(wanted if lock is None else lock) & set(wanted))
-    embeddings = spec.embeddings_to_lock()
+    rules = rules_for(spec.table)
+    embeddings = rules.embeddings_to_lock if rules is not None else ()
     if not embeddings:
         return
     _warn_of_snapshot_reads(connection)
@@ -298,8 +303,8 @@ def store_rendered(
     Returns the data stored, by id: rendered under the locks, so at least as new as
     anything the page read.
     """
-    renderer = spec.renderer
-    if renderer is None or spec.data_column is None or not stamps:
+    renderer = _stored_renderer(spec)
+    if renderer is None or not stamps:
         return {}
     shown = dict(stamps)
     backend = backend_for(connection.dialect)
@@ -325,6 +330,14 @@ def store_rendered(
             ],
         )
         return data
+
+
+def _stored_renderer(spec: TableSpec) -> Renderer | None:
+    """The renderer of the table's stored data; ``None`` if it stores none."""
+    rules = rules_for(spec.table)
+    if rules is None or spec.data_column is None:
+        return None
+    return rules.renderer
 
 
 def lock_items(

@@ -1,10 +1,10 @@
-"""What makes a table a feed table: its key columns, its ordering, and how it is rendered."""
+"""What makes a table a feed table: its key columns and its ordering, as schema facts."""
 
 from __future__ import annotations
 
 import typing as t
 from dataclasses import dataclass
-from dataclasses import field
+from dataclasses import replace
 from datetime import datetime
 from datetime import UTC
 
@@ -22,10 +22,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 from .columns import UTCDateTime
-
-if t.TYPE_CHECKING:
-    from .embedding import Embedding
-    from .rendering import Renderer
 
 __all__ = [
     "CLOCK_TABLE",
@@ -52,12 +48,15 @@ CLOCK_TABLE = "rpde_clock"
 FINGERPRINT_TABLE = "rpde_fingerprints"
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True, eq=False)
 class TableSpec:
-    """The feed columns of one table and the rules the database applies to them.
+    """The schema facts of one feed table: its key columns and its ordering.
 
     Kept in ``table.info["rpde"]`` so that change tracking and the DDL find it from the
-    table alone.
+    table alone. Immutable: ``rpde.feed()`` may put a new one in place (other columns, or
+    another ordering) only while no feed publishes the table. How the table's items are
+    rendered and stored is not here but in the registry of the extension that publishes
+    it (:mod:`~rpde_publisher.registry`).
     """
 
     table: Table
@@ -66,25 +65,12 @@ class TableSpec:
     deleted_column: Column[t.Any]
     data_column: Column[t.Any] | None
     ordering: Ordering = "modified"
-    renderer: Renderer | None = None
-    #: When the stored data is rendered (see ``rpde.feed(render_at=...)``).
-    render_at: RenderAt = "commit"
-    #: Which feeds (by name) registered this table, to catch conflicting registrations.
-    feed_names: set[str] = field(default_factory=set)
-    #: The embedded paths of feeds that store no data here (``data=None``): they render
-    #: the items on every read, so a write locks those rows as a render would.
-    read_embeddings: list[Embedding] = field(default_factory=list)
 
-    def embeddings_to_lock(self) -> list[Embedding]:
-        """Every embedded path a read or a stored render of this table's items follows."""
-        stored = []
-        if self.renderer is not None and self.data_column is not None:
-            stored = list(self.renderer.embeddings)
-        return stored + [
-            item
-            for item in self.read_embeddings
-            if not any(other.path == item.path for other in stored)
-        ]
+    def replaced(self, **changes: t.Any) -> TableSpec:
+        """A spec with ``changes``, put in place of this one on the table."""
+        spec = replace(self, **changes)
+        self.table.info["rpde"] = spec
+        return spec
 
     @property
     def deleted_is_flag(self) -> bool:

@@ -32,7 +32,6 @@ from sqlalchemy.orm import SessionTransaction
 from sqlalchemy.orm import UOWTransaction
 from sqlalchemy.sql.elements import ColumnElement
 
-from .embedding import embedded_in
 from .embedding import Embedding
 from .moves import bump_through_collection
 from .moves import changed_collection_paths
@@ -43,6 +42,8 @@ from .moves import forget_changes
 from .moves import has_pending_changes
 from .moves import paths_of_new_rows
 from .moves import pending_changes
+from .registry import embedded_in
+from .registry import render_at_of
 from .store import moved_unrendered
 from .store import render_items
 from .tombstones import keep_deleted_as_tombstones
@@ -160,7 +161,7 @@ def _before_commit(session: Session) -> None:
                 relinked=changes.relinked[spec],
                 written_tables=changes.written_tables,
             )
-            if spec.render_at == "commit"
+            if render_at_of(spec) == "commit"
             else moved_unrendered(
                 connection_for(session, spec),
                 spec,

@@ -27,7 +27,7 @@ from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import Session
 
 from rpde_publisher import RPDE
-from rpde_publisher.tables import spec_for
+from rpde_publisher.registry import rules_for
 
 from .models import make_app
 from .models import Models
@@ -65,16 +65,16 @@ def database_copy(engine: Engine, models: Models) -> dict[t.Any, t.Any]:
         rows = session.execute(
             select(models.Series.id, models.Series.rpde_data).where(models.Series.deleted.is_(None))
         ).all()
-    spec = spec_for(models.Series.__table__)
-    assert spec is not None and spec.renderer is not None
-    if spec.render_at == "commit":
+    rules = rules_for(models.Series.__table__)
+    assert rules is not None and rules.renderer is not None
+    if rules.render_at == "commit":
         assert all(data is not None for _, data in rows), "every live row has rendered data"
     stored = {id_: json.loads(data) for id_, data in rows if data is not None}
     assert stored or not rows, "reads stored what they rendered"
     with engine.connect() as connection:
         fresh = {
             id_: json.loads(data)
-            for id_, data in spec.renderer.render(connection, [id_ for id_, _ in rows]).items()
+            for id_, data in rules.renderer.render(connection, [id_ for id_, _ in rows]).items()
         }
     stale = sorted(id_ for id_ in stored if stored[id_] != fresh.get(id_))
     assert not stale, f"{len(stale)} items store data older than their rows: {stale[:10]}"

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from rpde_publisher import RPDE
-from rpde_publisher.tables import spec_for
+from rpde_publisher.registry import rules_for
 
 from .models import Models
 from .models import register_feeds
@@ -51,11 +51,11 @@ def stored_data(session: Session, model: t.Any, id_: t.Any) -> t.Any:
     session.expire_all()
     text = session.scalar(select(model.rpde_data).where(model.id == id_))
     stored = json.loads(text) if text is not None else None
-    spec = spec_for(model.__table__)
-    assert spec is not None and spec.renderer is not None
-    if spec.render_at == "commit":
+    rules = rules_for(model.__table__)
+    assert rules is not None and rules.renderer is not None
+    if rules.render_at == "commit":
         return stored
-    fresh = spec.renderer.render(session.connection(), [id_]).get(id_)
+    fresh = rules.renderer.render(session.connection(), [id_]).get(id_)
     current = json.loads(fresh) if fresh is not None else None
     assert stored is None or stored == current, "a read stored data the item no longer has"
     return current
@@ -284,3 +284,37 @@ def test_storing_only_the_data_neither_moves_nor_clears_the_item(
     session.commit()
     assert stamps(session, models.Series)[series.id] > before, "a change still moves it"
     assert session.scalar(raw) is None, "and clears stale data"
+
+
+class ScriptSession(Session):
+    """A session class of the app's own, made by a factory never handed to ``init_app``."""
+
+
+def test_a_session_the_app_did_not_hand_to_init_app_still_tracks_and_tombstones(
+    tables: Engine, models: Models, client: t.Any
+) -> None:
+    """The listeners serve every session in the process (docs/architecture.md): a script's
+    own session deleting a feed row leaves a tombstone, and its update moves the item."""
+    from sqlalchemy.orm import sessionmaker
+
+    from rpde_publisher import tracking
+
+    assert tracking.installed()
+    script_sessions = sessionmaker(tables, class_=ScriptSession)
+    with script_sessions() as script:
+        kept, gone = models.Series(name="kept"), models.Series(name="gone")
+        script.add_all([kept, gone])
+        script.commit()
+        kept_id, gone_id = kept.id, gone.id
+        before = feed_items(tables, client)
+        kept.name = "renamed by a script"
+        script.delete(gone)
+        script.commit()
+    with Session(tables) as session:
+        row = session.get(models.Series, gone_id)
+        assert row is not None, "the delete left the row, as a tombstone"
+        assert row.deleted is not None
+    after = feed_items(tables, client)
+    assert after[gone_id]["state"] == "deleted"
+    assert after[kept_id]["data"]["name"] == "renamed by a script"
+    assert after[kept_id]["modified"] > before[kept_id]["modified"]

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from rpde_publisher import RPDE
-from rpde_publisher.tables import spec_for
+from rpde_publisher.registry import rules_for
 
 from .event_models import EventModels
 from .event_models import make_event_models
@@ -83,12 +83,12 @@ def data(session: Session, models: EventModels, name: str) -> dict[str, t.Any]:
     """The event's data as its feed publishes it (rendering on read: rendered now)."""
     session.expire_all()
     event_ = session.scalars(select(models.Event).where(models.Event.name == name)).one()
-    spec = spec_for(models.Event.__table__)
-    assert spec is not None and spec.renderer is not None
-    if spec.render_at == "commit":
+    rules = rules_for(models.Event.__table__)
+    assert rules is not None and rules.renderer is not None
+    if rules.render_at == "commit":
         return t.cast(dict[str, t.Any], json.loads(event_.rpde_data))
     assert event_.rpde_data is None, "a write cleared the stored data"
-    rendered = spec.renderer.render(session.connection(), [event_.id])[event_.id]
+    rendered = rules.renderer.render(session.connection(), [event_.id])[event_.id]
     return t.cast(dict[str, t.Any], json.loads(rendered))
 
 

@@ -21,10 +21,10 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..tables import TableSpec
-from . import identifiers
-from . import Lag
-from . import object_name
-from . import quoted
+from .base import identifiers
+from .base import Lag
+from .base import object_name
+from .base import quoted
 
 __all__ = ["COUNTER_BITS", "PostgreSQLBackend"]
 

@@ -22,9 +22,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from ..tables import CLOCK_TABLE
 from ..tables import clock_table
 from ..tables import TableSpec
-from . import identifiers
-from . import Lag
-from . import object_name
+from .base import identifiers
+from .base import Lag
+from .base import object_name
 
 __all__ = ["STORE_BUSY_MILLISECONDS", "SQLiteBackend"]
 

@@ -158,10 +158,7 @@ class DatabaseComparison:
         return [item_id for item_id in ids if item_id not in found]
 
     def _renderer(self) -> Renderer:
-        renderer = self.feed.spec.renderer
-        if renderer is not None and renderer.schema is self.feed.schema:
-            return renderer
-        return Renderer(self.feed.model, self.feed.schema, feed_name=self.feed.name)
+        return self.feed.renderer
 
     @staticmethod
     def _setup_finding(problem: Problem, url: str) -> Finding:
