@@ -6,6 +6,7 @@ import functools
 import logging
 import time
 import typing as t
+from dataclasses import dataclass
 
 from flask import Blueprint
 from flask import request
@@ -34,13 +35,17 @@ from .responses import unavailable
 
 if t.TYPE_CHECKING:
     from .cursor import Cursor
+    from .extension import AppState
     from .extension import RPDE
     from .feed import Feed
+    from .metrics import FeedMetrics
 
-__all__ = ["make_blueprint"]
+__all__ = ["FEED_ENDPOINTS", "make_blueprint"]
 
 logger = logging.getLogger("rpde_publisher")
 
+#: The endpoints serving feed pages, whose errors the blueprint's handlers answer.
+FEED_ENDPOINTS = frozenset({"rpde.feed_page", "rpde.organisation_feed_page"})
 #: Feed paths remembered per blueprint (feeds x script roots).
 _MAX_FEED_PATHS = 256
 #: Query strings up to this long have their cursors remembered as they are, at most
@@ -84,10 +89,11 @@ def make_blueprint(extension: RPDE, *, rate_limited: bool = False) -> Blueprint:
         wait = state.limiter.retry_after(request.remote_addr or "unknown")
         if wait is None:
             return None
+        response = too_many_requests(wait, state.settings.rate_limit or 0)
         name = (request.view_args or {}).get("name")
         if isinstance(name, str) and name in extension.feeds:
-            state.metrics.request(name, 429)
-        return too_many_requests(wait, state.settings.rate_limit or 0)
+            _Served().record(state.metrics, name, response.status_code)
+        return response
 
     if rate_limited:  # no hook at all otherwise: it would cost every cached page
         blueprint.before_request(rate_limit)
@@ -134,47 +140,64 @@ def make_blueprint(extension: RPDE, *, rate_limited: bool = False) -> Blueprint:
             if organisation is None:
                 return _unknown_organisation(key)
         state = extension.state()
-        settings = state.settings
+        served = _Served()
         try:
-            cursor, query = cursor_of(feed)
-        except InvalidCursorError as exc:
-            state.metrics.request(name, 400)
-            return json_error(400, exc.as_dict())
-        path = feed_paths.get((request.script_root, key, name))
+            response = page(feed, key, organisation, state, served)
+        except _UnknownOrganisation:
+            return _unknown_organisation(t.cast(str, key))
+        served.record(state.metrics, name, response.status_code)
+        return response
+
+    # Errors of the feed routes, answered as JSON and counted in the feed's metrics; the
+    # handlers serve this blueprint only, never the host app's own routes.
+    def feed_error(response: Response) -> Response:
+        name = (request.view_args or {}).get("name")
+        if isinstance(name, str) and name in extension.feeds:
+            _Served().record(extension.state().metrics, name, response.status_code)
+        return response
+
+    @blueprint.errorhandler(InvalidCursorError)
+    def invalid_cursor(exc: InvalidCursorError) -> Response:
+        return feed_error(json_error(400, exc.as_dict()))
+
+    def database_error(exc: Exception) -> Response:
+        feed = extension.feeds.get((request.view_args or {}).get("name", ""))
+        if feed is None or request.endpoint not in FEED_ENDPOINTS:
+            raise exc  # another route's error: not ours to answer
+        return feed_error(_outage(extension.state(), feed, exc))
+
+    for error in DATABASE_UNAVAILABLE:
+        blueprint.register_error_handler(error, database_error)
+
+    def page(
+        feed: Feed, key: str | None, organisation: t.Any, state: AppState, served: _Served
+    ) -> Response:
+        """The page the request asks for: from the cache, or read and rendered now."""
+        settings = state.settings
+        cursor, query = cursor_of(feed)
+        path = feed_paths.get((request.script_root, key, feed.name))
         if path is None:
             if key is None:
-                path = url_for(".feed_page", name=name)
+                path = url_for(".feed_page", name=feed.name)
             else:
-                path = url_for(".organisation_feed_page", key=key, name=name)
+                path = url_for(".organisation_feed_page", key=key, name=feed.name)
             if len(feed_paths) < _MAX_FEED_PATHS:
-                feed_paths[(request.script_root, key, name)] = path
+                feed_paths[(request.script_root, key, feed.name)] = path
         feed_url = absolute_url(settings.base_url, path)
         cache_key = f"{feed_url}?{query}"
         sends_gzip = settings.gzip_level > 0 and accepts_gzip()
         cached = state.cache.get(cache_key, gzip=sends_gzip)
-        rendered = False
         if cached is None:
             # One request renders a missing page; others asking for it meanwhile, in any
             # worker sharing the cache, wait for that page instead of rendering it again.
             with state.cache.rendering(cache_key, gzip=sends_gzip) as cached:
                 if cached is None:
-                    try:
-                        # Asked only when rendering: a cached page proves the organisation existed.
-                        if key is not None and not _has_feeds(extension, key):
-                            return _unknown_organisation(key)
-                        started = time.perf_counter()
-                        rows = read_rows(state, feed, cursor, organisation)
-                    except DATABASE_UNAVAILABLE as exc:
-                        problem = setup_problem_of(state, feed, exc)
-                        if problem is not None:
-                            state.metrics.request(name, 503)
-                            return not_set_up(problem)
-                        if not is_outage(exc):
-                            raise
-                        logger.warning("Feed %r could not read the database: %s", name, exc)
-                        state.metrics.request(name, 503)
-                        return unavailable(settings.retry_after)
-                    page = render_page(
+                    # Asked only when rendering: a cached page proves the organisation existed.
+                    if key is not None and not _has_feeds(extension, key):
+                        raise _UnknownOrganisation
+                    started = time.perf_counter()
+                    rows = read_rows(state, feed, cursor, organisation)
+                    rendered = render_page(
                         rows,
                         kind=feed.kind,
                         license=settings.license,
@@ -185,18 +208,17 @@ def make_blueprint(extension: RPDE, *, rate_limited: bool = False) -> Blueprint:
                     # Hashed and compressed once here; every cache hit reuses both.
                     cached = state.cache.keep(
                         cache_key,
-                        page.body,
-                        is_last=page.is_last,
-                        timeout=settings.last_page_max_age if page.is_last else settings.max_age,
+                        rendered.body,
+                        is_last=rendered.is_last,
+                        timeout=(
+                            settings.last_page_max_age if rendered.is_last else settings.max_age
+                        ),
                         gzip_level=settings.gzip_level,
                         gzip=sends_gzip,
                     )
-                    state.metrics.render(name, time.perf_counter() - started, last=page.is_last)
-                    rendered = True
-        if not rendered:
-            state.metrics.hit(name)
+                    served.rendered(time.perf_counter() - started, last=rendered.is_last)
         max_age = settings.last_page_max_age if cached.is_last else settings.max_age
-        response = send_representation(
+        return send_representation(
             cached.representation,
             content_type=settings.content_type,
             cache_control=f"public, max-age={max_age}",
@@ -204,8 +226,6 @@ def make_blueprint(extension: RPDE, *, rate_limited: bool = False) -> Blueprint:
             headers={"Access-Control-Allow-Origin": "*"},
             vary=settings.gzip_level > 0,
         )
-        state.metrics.request(name, response.status_code)
-        return response
 
     from .dataset.views import register_dataset_routes
     from .monitoring import register_monitoring_routes
@@ -215,6 +235,42 @@ def make_blueprint(extension: RPDE, *, rate_limited: bool = False) -> Blueprint:
     return blueprint
 
 
+
+
+class _UnknownOrganisation(Exception):
+    """The organisation of a request has no feeds here (found while rendering)."""
+
+
+@dataclass
+class _Served:
+    """How a feed request was answered, for its metrics, recorded once it is."""
+
+    render_seconds: float | None = None
+    last: bool = False
+
+    def rendered(self, seconds: float, *, last: bool) -> None:
+        self.render_seconds, self.last = seconds, last
+
+    def record(self, metrics: FeedMetrics, name: str, status: int) -> None:
+        """Every figure of the request: its render or cache hit, and its status."""
+        if self.render_seconds is not None:
+            metrics.render(name, self.render_seconds, last=self.last)
+        elif status < 400:
+            metrics.hit(name)
+        metrics.request(name, status)
+
+
+def _outage(state: AppState, feed: Feed, exc: Exception) -> Response:
+    """The answer to a database error while reading ``feed``: ``503`` without
+    ``Retry-After`` if the feed is not set up, with it if the database is out; any
+    other error is a bug, and propagates."""
+    problem = setup_problem_of(state, feed, exc)
+    if problem is not None:
+        return not_set_up(problem)
+    if not is_outage(exc):
+        raise exc
+    logger.warning("Feed %r could not read the database: %s", feed.name, exc)
+    return unavailable(state.settings.retry_after)
 
 
 def _organisation_value(extension: RPDE, feed: Feed, key: str) -> t.Any | None:
