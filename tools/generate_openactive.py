@@ -5,7 +5,8 @@ Usage: python -m tools.generate_openactive [--check]
 Reads ``node_modules/@openactive/data-models/versions/2.x`` (installed by ``npm ci`` from
 the committed package.json) and writes ``rpde_publisher/openactive/definitions.json``: every
 model's rules (fields, value types, required, recommended, must-not-include, deprecations)
-and the enumerations, as OpenActive publishes them, minus what only the booking API uses.
+and the enumerations, as OpenActive publishes them, with the validation modes of open
+data (feeds, dataset sites, data catalogues) and without the booking API's.
 ``--check`` writes nothing and exits 1 when a committed file differs from what it would write.
 """
 
@@ -22,17 +23,36 @@ MODELS = SOURCE / "versions" / "2.x" / "models"
 ENUMS = SOURCE / "versions" / "2.x" / "enums.json"
 DEFINITIONS = ROOT / "rpde_publisher" / "openactive" / "definitions.json"
 
-#: Keys of a model file that describe the booking API's request/response modes, not open data.
-BOOKING_ONLY_KEYS = (
-    "validationMode",
-    "imperativeConfiguration",
-    "imperativeConfigurationWithContext",
-)
+#: The validation modes of open data: feeds, dataset sites and data catalogues. A model's
+#: ``validationMode`` maps OpenActive's validator modes (``RPDEFeed``, ``DatasetSite``, ...)
+#: to these; the others are the booking API's requests and responses, left out.
+OPEN_DATA_MODES = ("RPDEFeed", "BookableRPDEFeed", "DatasetSite", "DataCatalog")
+IMPERATIVE_KEYS = ("imperativeConfiguration", "imperativeConfigurationWithContext")
 
 
 def _model(path: Path) -> dict[str, object]:
     model = json.loads(path.read_text(encoding="utf-8"))
-    return {key: value for key, value in model.items() if key not in BOOKING_ONLY_KEYS}
+    modes = {
+        name: mode
+        for name, mode in model.get("validationMode", {}).items()
+        if name in OPEN_DATA_MODES
+    }
+    kept: dict[str, object] = {
+        key: value
+        for key, value in model.items()
+        if key not in (*IMPERATIVE_KEYS, "validationMode")
+    }
+    if modes:
+        kept["validationMode"] = modes
+    for key in IMPERATIVE_KEYS:
+        configuration = {
+            mode: rules
+            for mode, rules in model.get(key, {}).items()
+            if mode in modes.values()
+        }
+        if configuration:
+            kept[key] = configuration
+    return kept
 
 
 def definitions() -> str:

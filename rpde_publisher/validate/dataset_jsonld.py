@@ -7,6 +7,9 @@ import re
 import typing as t
 from urllib.parse import urlsplit
 
+from ..openactive.definitions import in_spec
+from ..openactive.definitions import recommended_fields
+from ..openactive.definitions import required_fields
 from .findings import Finding
 from .site_rules import site_finding
 
@@ -28,106 +31,24 @@ CONTEXT = ["https://schema.org/", "https://openactive.io/"]
 CC_BY_4 = "https://creativecommons.org/licenses/by/4.0/"
 RPDE_MEDIA_TYPE = "application/vnd.openactive.rpde+json; version=1"
 
-#: Required properties per type, from OpenActive's data models (``versions/2.x/models``):
-#: ``Dataset.requiredFields``, ``Organization``'s ``datasetSite`` configuration,
-#: ``DataDownload``, ``ImageObject`` and ``WebAPI``.
+#: The types a dataset site's JSON-LD holds.
+_SITE_MODELS = (
+    "Dataset",
+    "Organization",
+    "DataDownload",
+    "ImageObject",
+    "WebAPI",
+    "BookingService",
+)
+#: Required properties per type, from OpenActive's data models in DatasetSite mode.
 REQUIRED: dict[str, tuple[str, ...]] = {
-    "Dataset": (
-        "@id",
-        "@type",
-        "url",
-        "name",
-        "description",
-        "keywords",
-        "license",
-        "distribution",
-        "discussionUrl",
-        "documentation",
-        "inLanguage",
-        "publisher",
-        "schemaVersion",
-    ),  # fmt: skip
-    "Organization": ("name", "logo", "legalName", "url"),
-    "DataDownload": ("@type", "name", "additionalType", "encodingFormat", "contentUrl"),
-    "ImageObject": ("@type", "url"),
-    "WebAPI": (
-        "@type",
-        "name",
-        "endpointUrl",
-        "conformsTo",
-        "endpointDescription",
-        "landingPage",
-    ),  # fmt: skip
+    name: fields for name in _SITE_MODELS if (fields := required_fields(name, "DatasetSite"))
 }
-RECOMMENDED = ("datePublished", "dateModified", "backgroundImage")
-#: The properties OpenActive's data models define for each type (their ``inSpec``).
-IN_SPEC: dict[str, frozenset[str]] = {
-    "Dataset": frozenset(
-        (
-            "@context",
-            "@id",
-            "@type",
-            "url",
-            "name",
-            "description",
-            "keywords",
-            "license",
-            "distribution",
-            "discussionUrl",
-            "documentation",
-            "inLanguage",
-            "publisher",
-            "dateModified",
-            "datePublished",
-            "schemaVersion",
-            "backgroundImage",
-            "bookingService",
-            "accessService",
-        )
-    ),  # fmt: skip
-    "DataDownload": frozenset(
-        ("@type", "name", "additionalType", "encodingFormat", "contentUrl", "identifier")
-    ),
-    "Organization": frozenset(
-        (
-            "@id",
-            "@type",
-            "identifier",
-            "name",
-            "legalName",
-            "email",
-            "description",
-            "logo",
-            "telephone",
-            "sameAs",
-            "taxMode",
-            "vatID",
-            "url",
-            "address",
-            "termsOfService",
-            "isOpenBookingAllowed",
-            "hasAccount",
-        )
-    ),  # fmt: skip
-    "ImageObject": frozenset(("@type", "thumbnail", "url", "width", "height")),
-    "WebAPI": frozenset(
-        (
-            "@type",
-            "name",
-            "description",
-            "documentation",
-            "termsOfService",
-            "endpointUrl",
-            "conformsTo",
-            "endpointDescription",
-            "landingPage",
-            "authenticationAuthority",
-        )
-    ),  # fmt: skip
-    "BookingService": frozenset(
-        ("@type", "name", "url", "termsOfService", "softwareVersion", "hasCredential")
-    ),
-}
+RECOMMENDED = recommended_fields("Dataset", "DatasetSite")
+#: The properties OpenActive's data models define for each type (their ``inSpec``); the
+#: root ``Dataset`` carries ``@context`` too.
+IN_SPEC: dict[str, frozenset[str]] = {name: in_spec(name) for name in _SITE_MODELS}
+IN_SPEC["Dataset"] |= {"@context"}
 #: schema.org's properties of every Thing: outside OpenActive's models, but the validator
 #: finds them in schema.org and only notes them (with schema.org's context loaded).
 SCHEMA_ORG_THING = frozenset(
