@@ -349,11 +349,12 @@ def validate_command(target: str | None, dataset_site: bool, **options: t.Any) -
     from .validate import DatabaseComparison
     from .validate.command import run_site_validation
     from .validate.command import run_validation
+    from .validate.command import WalkOptions
 
     extension = get_extension()
     if dataset_site:
         if target is not None and "://" in target:
-            sys.exit(run_site_validation([(target, ())], **options))
+            sys.exit(run_site_validation([(target, ())], WalkOptions(**options)))
         from .dataset.registration import site_targets
 
         app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -364,7 +365,9 @@ def validate_command(target: str | None, dataset_site: bool, **options: t.Any) -
         except RuntimeError as exc:
             raise click.ClickException(str(exc)) from None
         with wsgi_client(app, base_url=origin) as client:
-            sys.exit(run_site_validation(sites, client=client, hints=True, **options))
+            sys.exit(
+                run_site_validation(sites, WalkOptions(**options), client=client, hints=True)
+            )
     if target is None:
         raise click.UsageError("give a feed's name or URL (or --dataset-site)")
     feed = extension.feeds.get(target)
@@ -374,7 +377,7 @@ def validate_command(target: str | None, dataset_site: bool, **options: t.Any) -
             raise click.BadParameter(
                 f"{target!r} is neither a feed name ({known}) nor a URL", param_hint="TARGET"
             )
-        sys.exit(run_validation(target, **options))
+        sys.exit(run_validation(target, WalkOptions(**options)))
     state = extension.state()
     origin = state.settings.base_url or "http://localhost"
     database = DatabaseComparison(
@@ -385,4 +388,4 @@ def validate_command(target: str | None, dataset_site: bool, **options: t.Any) -
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     with wsgi_client(app, base_url=origin) as client:
         url = f"{origin}{state.settings.url_prefix}/feeds/{feed.name}"
-        sys.exit(run_validation(url, client=client, database=database, **options))
+        sys.exit(run_validation(url, WalkOptions(**options), client=client, database=database))

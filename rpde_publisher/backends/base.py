@@ -11,7 +11,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ..tables import TableSpec
 
-__all__ = ["Backend", "Identifiers", "Lag", "identifiers", "object_name", "quoted"]
+__all__ = ["Backend", "Identifiers", "Lag", "TriggerDDL", "identifiers", "object_name", "quoted"]
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,21 @@ class Backend(t.Protocol):
 
 
 
+
+
+class TriggerDDL:
+    """What every backend installs the same way: its :meth:`ddl`, statement by statement."""
+
+    def ddl(self, spec: TableSpec, dialect: Dialect) -> list[str]:
+        raise NotImplementedError
+
+    def install(self, spec: TableSpec, connection: Connection) -> None:
+        """Create or replace the triggers (and functions) for ``spec``'s table."""
+        for statement in self.ddl(spec, connection.dialect):
+            connection.exec_driver_sql(statement)
+
+    def uninstall(self, spec: TableSpec, connection: Connection) -> None:
+        """Triggers go with their table; nothing else to remove."""
 
 
 @dataclass(frozen=True)

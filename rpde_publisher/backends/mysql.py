@@ -26,6 +26,7 @@ from ..tables import TableSpec
 from .base import identifiers
 from .base import Lag
 from .base import object_name
+from .base import TriggerDDL
 
 __all__ = ["MySQLBackend"]
 
@@ -39,7 +40,7 @@ _BUMP_COUNTER = (
 )
 
 
-class MySQLBackend:
+class MySQLBackend(TriggerDDL):
     """Clock stamps and the settle lag (see the module docstring)."""
 
     name = "MySQL/MariaDB"
@@ -96,13 +97,6 @@ END""",
     def prepare(self, spec: TableSpec, connection: Connection) -> None:
         if spec.ordering == "change_number":
             clock_table(spec.table.metadata).create(connection, checkfirst=True)
-
-    def install(self, spec: TableSpec, connection: Connection) -> None:
-        for statement in self.ddl(spec, connection.dialect):
-            connection.exec_driver_sql(statement)
-
-    def uninstall(self, spec: TableSpec, connection: Connection) -> None:
-        """Triggers go with their table; nothing else to remove."""
 
     def is_installed(self, spec: TableSpec, connection: Connection) -> bool:
         names = [object_name("rpde", spec, suffix) for suffix in ("_insert", "_update")]

@@ -25,6 +25,7 @@ from .base import identifiers
 from .base import Lag
 from .base import object_name
 from .base import quoted
+from .base import TriggerDDL
 
 __all__ = ["COUNTER_BITS", "PostgreSQLBackend"]
 
@@ -57,7 +58,7 @@ $rpde$
 """
 
 
-class PostgreSQLBackend:
+class PostgreSQLBackend(TriggerDDL):
     """Transaction-id stamps and the snapshot watermark (see the module docstring)."""
 
     name = "PostgreSQL"
@@ -143,10 +144,6 @@ $rpde$""",
 
     def prepare(self, spec: TableSpec, connection: Connection) -> None:
         """Nothing besides the triggers is needed."""
-
-    def install(self, spec: TableSpec, connection: Connection) -> None:
-        for statement in self.ddl(spec, connection.dialect):
-            connection.exec_driver_sql(statement)
 
     def uninstall(self, spec: TableSpec, connection: Connection) -> None:
         for prefix in ("rpde_stamp", "rpde_tombstone"):

@@ -25,6 +25,7 @@ from ..tables import TableSpec
 from .base import identifiers
 from .base import Lag
 from .base import object_name
+from .base import TriggerDDL
 
 __all__ = ["STORE_BUSY_MILLISECONDS", "SQLiteBackend"]
 
@@ -39,7 +40,7 @@ STORE_BUSY_MILLISECONDS = 50
 _NOW = "strftime('%Y-%m-%d %H:%M:%f000', 'now')"
 
 
-class SQLiteBackend:
+class SQLiteBackend(TriggerDDL):
     """Counter stamps taken under the write lock (see the module docstring)."""
 
     name = "SQLite"
@@ -116,13 +117,6 @@ END""",
 
     def prepare(self, spec: TableSpec, connection: Connection) -> None:
         clock_table(spec.table.metadata).create(connection, checkfirst=True)
-
-    def install(self, spec: TableSpec, connection: Connection) -> None:
-        for statement in self.ddl(spec, connection.dialect):
-            connection.exec_driver_sql(statement)
-
-    def uninstall(self, spec: TableSpec, connection: Connection) -> None:
-        """Triggers go with their table on SQLite; nothing else to remove."""
 
     def is_installed(self, spec: TableSpec, connection: Connection) -> bool:
         names = [object_name("rpde", spec, suffix) for suffix in ("_insert", "_update", "_delete")]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import typing as t
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import click
 import httpx
@@ -21,15 +23,22 @@ from .walk import Progress
 from .walk import validate_feed
 
 __all__ = [
-    "F",
     "dataset_site_option",
+    "WalkOptions",
     "run_site_validation",
     "run_validation",
     "validate_url_command",
     "validation_options",
 ]
 
+T = t.TypeVar("T")
+
 F = t.TypeVar("F", bound=Callable[..., t.Any])
+
+
+def _shown(name: str, default: t.Any, type_: t.Any, help_: str) -> t.Callable[[t.Any], t.Any]:
+    """An option whose default ``--help`` shows."""
+    return click.option(name, type=type_, default=default, show_default=True, help=help_)
 
 
 def validation_options(command: F) -> F:
@@ -41,97 +50,75 @@ def validation_options(command: F) -> F:
             is_flag=True,
             help="Warnings fail too (exit 1), for CI that holds the recommended level.",
         ),
-        click.option(
-            "--rewalk/--no-rewalk",
-            default=True,
-            show_default=True,
-            help="Walk the feed a second time and compare the ids.",
-        ),
+        _shown("--rewalk/--no-rewalk", True, None, "Walk the feed again and compare the ids."),
         click.option(
             "--max-pages", type=click.IntRange(min=1), help="Stop each walk after N pages."
         ),
-        click.option(
-            "--timeout",
-            type=click.FloatRange(min=0, min_open=True),
-            default=30.0,
-            show_default=True,
-            help="Seconds a page may take.",
-        ),
-        click.option(
+        _shown("--timeout", 30.0, click.FloatRange(0, min_open=True), "Seconds a page may take."),
+        _shown(
             "--retries",
-            type=click.IntRange(min=1),
-            default=3,
-            show_default=True,
-            help="Requests per page before it counts as failed (5xx, 429, time-outs).",
+            3,
+            click.IntRange(min=1),
+            "Requests per page before it counts as failed (5xx, 429, time-outs).",
         ),
-        click.option(
+        _shown(
             "--retry-wait",
-            type=click.FloatRange(min=0),
-            default=2.0,
-            show_default=True,
-            help="Seconds to wait before retrying a failed page.",
+            2.0,
+            click.FloatRange(min=0),
+            "Seconds to wait before retrying a failed page.",
         ),
-        click.option(
-            "--max-wait",
-            type=click.FloatRange(min=0),
-            default=60.0,
-            show_default=True,
-            help="The longest Retry-After honoured, in seconds.",
-        ),
-        click.option(
-            "--progress/--no-progress",
-            default=True,
-            show_default=True,
-            help="Show a progress bar on stderr.",
-        ),
+        _shown("--max-wait", 60.0, click.FloatRange(min=0), "The longest Retry-After, in seconds."),
+        _shown("--progress/--no-progress", True, None, "Show a progress bar on stderr."),
     ]
     for option in reversed(options):
         command = option(command)
     return command
 
 
-def _retry_policy(retry_wait: float, max_wait: float, retries: int) -> RetryPolicy:
-    return RetryPolicy(
-        unavailable_wait=(retry_wait, 2 * retry_wait),
-        max_wait=max_wait,
-        error_wait=retry_wait,
-        attempts=retries,
-    )
+@dataclass(frozen=True)
+class WalkOptions:
+    """The options every ``validate`` command takes (see :func:`validation_options`)."""
+
+    as_json: bool
+    strict: bool
+    rewalk: bool
+    max_pages: int | None
+    timeout: float
+    retries: int
+    retry_wait: float
+    max_wait: float
+    progress: bool
+
+    def harvester(self, url: str, client: httpx.Client | None) -> Harvester:
+        retry = RetryPolicy(
+            unavailable_wait=(self.retry_wait, 2 * self.retry_wait),
+            max_wait=self.max_wait,
+            error_wait=self.retry_wait,
+            attempts=self.retries,
+        )
+        return Harvester(url, client=client, timeout=self.timeout, retry=retry)
+
+    def walk(self, url: str, client: httpx.Client | None, check: t.Callable[..., T]) -> T:
+        """``check(url, harvester, rewalk=..., max_pages=...)``, with a progress bar if asked."""
+        walk = functools.partial(check, rewalk=self.rewalk, max_pages=self.max_pages)
+        with self.harvester(url, client) as harvester:
+            if not self.progress:
+                return walk(url, harvester)
+            with _ProgressBar(url) as bar:
+                return walk(url, harvester, progress=bar.update)
 
 
 def run_validation(
     url: str,
+    options: WalkOptions,
     *,
     client: httpx.Client | None = None,
     database: DatabaseCheck | None = None,
-    as_json: bool,
-    strict: bool,
-    rewalk: bool,
-    max_pages: int | None,
-    timeout: float,
-    retries: int,
-    retry_wait: float,
-    max_wait: float,
-    progress: bool,
 ) -> int:
     """Validate the feed at ``url``, print the report, and return the exit status."""
-    retry = _retry_policy(retry_wait, max_wait, retries)
-    with Harvester(url, client=client, timeout=timeout, retry=retry) as harvester:
-        if progress:
-            with _ProgressBar(url) as bar:
-                report = validate_feed(
-                    url,
-                    harvester,
-                    rewalk=rewalk,
-                    max_pages=max_pages,
-                    database=database,
-                    progress=bar.update,
-                )
-        else:
-            report = validate_feed(
-                url, harvester, rewalk=rewalk, max_pages=max_pages, database=database
-            )
-    if as_json:
+    report = options.walk(url, client, functools.partial(validate_feed, database=database))
+    strict = options.strict
+    if options.as_json:
         click.echo(json.dumps(report.to_dict(strict=strict), indent=2, default=str))
     else:
         click.echo(format_report(report, strict=strict))
@@ -140,41 +127,23 @@ def run_validation(
 
 def run_site_validation(
     sites: t.Sequence[tuple[str, t.Sequence[Finding]]],
+    options: WalkOptions,
     *,
     client: httpx.Client | None = None,
     hints: bool = False,
-    as_json: bool,
-    strict: bool,
-    rewalk: bool,
-    max_pages: int | None,
-    timeout: float,
-    retries: int,
-    retry_wait: float,
-    max_wait: float,
-    progress: bool,
 ) -> int:
     """Validate each dataset site (its URL, and findings known beforehand) as OpenActive's
     registration does, print the reports, and return the exit status."""
-    retry = _retry_policy(retry_wait, max_wait, retries)
+    strict = options.strict
     reports = []
     for url, known in sites:
-        with Harvester(url, client=client, timeout=timeout, retry=retry) as harvester:
-            options: dict[str, t.Any] = {
-                "rewalk": rewalk,
-                "max_pages": max_pages,
-                "hints": hints,
-                "findings": known,
-            }
-            if progress:
-                with _ProgressBar(url) as bar:
-                    report = validate_site(url, harvester, progress=bar.update, **options)
-            else:
-                report = validate_site(url, harvester, **options)
+        check = functools.partial(validate_site, hints=hints, findings=known)
+        report = options.walk(url, client, check)
         reports.append(report)
-        if not as_json:
+        if not options.as_json:
             click.echo(format_site_report(report, strict=strict))
             click.echo()
-    if as_json:
+    if options.as_json:
         click.echo(json.dumps([r.to_dict(strict=strict) for r in reports], indent=2, default=str))
     elif len(reports) > 1:
         passed = sum(report.passes(strict=strict) for report in reports)
@@ -236,5 +205,5 @@ def validate_url_command(url: str, dataset_site: bool, **options: t.Any) -> None
         example = "https://…/openactive/" if dataset_site else "https://…/feeds/sessions"
         raise click.BadParameter(f"give the {what} absolute URL, e.g. {example}")
     if dataset_site:
-        sys.exit(run_site_validation([(url, ())], **options))
-    sys.exit(run_validation(url, **options))
+        sys.exit(run_site_validation([(url, ())], WalkOptions(**options)))
+    sys.exit(run_validation(url, WalkOptions(**options)))
