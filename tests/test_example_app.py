@@ -329,6 +329,40 @@ def test_the_validator_check_fails_an_item_that_breaks_the_model(
     assert report["misses"] == []
 
 
+def test_the_validator_check_fails_on_a_warning_too(app: Flask, tmp_path: Path) -> None:
+    """The example data is complete (no warning from the validator), and
+    conformance/check_items.py fails an item that only lacks a recommended property."""
+    from conformance.check_items import assess
+    from conformance.check_items import validate
+
+    client = app.test_client()
+    documents = [
+        {"name": f"{feed}/first", "data": item["data"]}
+        for feed in FEEDS
+        for item in list(feed_states(client, feed).values())[:1]
+        if "data" in item
+    ]
+    assert len(documents) == 4
+    facility = next(d["data"] for d in documents if d["name"].startswith("facility-uses/"))
+    lacking = {k: v for k, v in facility.items() if k != "description"}
+    report = validate([*documents, {"name": "facility-uses/lacking", "data": lacking}], tmp_path)
+    problems, summary = assess(report)
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(
+        "WARNING x1 facility-uses [missing_recommended_field] $.description"
+    )
+    assert summary["failure_count"] == 0
+    assert summary["warnings"] == [
+        {
+            "feed": "facility-uses",
+            "type": "missing_recommended_field",
+            "path": "$.description",
+            "count": 1,
+            "example": "facility-uses/lacking",
+        }
+    ]
+
+
 @pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])
 def test_simulate_stops_when_told_even_started_with_sigint_ignored(
     tmp_path: Path, stop: str
