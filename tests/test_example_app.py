@@ -403,3 +403,26 @@ def test_simulate_stops_when_told_even_started_with_sigint_ignored(
             process.communicate()
     assert process.returncode == 0, rest
     assert re.search(r"^Made \d+ change\(s\) in ", rest, re.MULTILINE), rest
+
+
+def test_a_database_from_an_older_example_app_is_named_at_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """There are no migrations: a database lacking a column the models now have gets a
+    warning naming the table, the columns and the fix, instead of errors on every page."""
+    import sqlite3
+
+    database = tmp_path / "old.sqlite3"
+    with example_app(f"sqlite:///{database}", EXAMPLE_AUTO_SEED=False):
+        pass  # creates the tables (and drops them after); recreate one the old way
+    connection = sqlite3.connect(database)
+    connection.execute("CREATE TABLE leader (id INTEGER PRIMARY KEY)")  # no name
+    connection.commit()
+    connection.close()
+    with caplog.at_level("WARNING"), example_app(f"sqlite:///{database}", EXAMPLE_AUTO_SEED=False):
+        pass
+    warnings = [r.getMessage() for r in caplog.records if "lacks column" in r.getMessage()]
+    assert warnings == [
+        "The database's table leader lacks column(s) name: an older example app made it."
+        " Run `flask demo reseed` (which replaces the demo data) to rebuild it."
+    ]
