@@ -47,7 +47,7 @@ class PlainFacilityUse(PlainBase):
     name: Mapped[str] = mapped_column(String(200))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("plain_organisation.id"))
     place_id: Mapped[int] = mapped_column(Integer)
-    activity_id: Mapped[str] = mapped_column(String(100))
+    facility_type_id: Mapped[str] = mapped_column(String(100))
     modified: Mapped[int] = mapped_column(BigInteger, default=0)
     deleted: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     rpde_data: Mapped[str | None] = mapped_column(Text, deferred=True)

@@ -31,7 +31,8 @@ _PG_VISIBLE = "AND modified < pg_snapshot_xmin(pg_current_snapshot())::text::big
 
 _FLOOR = """
 SELECT s.id, s.modified, s.deleted IS NULL AND o.publishes_open_data,
-       s.facility_use_id, s.start, s."end", s.maximum_uses, s.remaining_uses, s.price
+       s.facility_use_id, s.start, s."end", s.maximum_uses, s.remaining_uses, s.price,
+       f.minimum_age
 FROM (SELECT id, modified, deleted, facility_use_id, start, "end", maximum_uses,
              remaining_uses, price
       FROM slot WHERE {after} {visible}
@@ -82,10 +83,26 @@ def _duration(delta: timedelta) -> str:
 
 
 def _slot_data(
-    id_: int, facility: int, start: t.Any, end: t.Any, uses: int, left: int, price: t.Any
+    id_: int,
+    facility: int,
+    start: t.Any,
+    end: t.Any,
+    uses: int,
+    left: int,
+    price: t.Any,
+    minimum_age: int | None,
 ) -> dict[str, t.Any]:
     start, end = _when(start), _when(end)
     slot_url = f"{ID_BASE}/facility-uses/{facility}/slots/{id_}"
+    offer = {
+        "@type": "Offer",
+        "@id": slot_url + "#offer",
+        "name": "Standard hire",
+        "price": float(price),
+        "priceCurrency": "GBP",
+    }
+    if minimum_age is not None:  # the facility's, for those old enough to hire it
+        offer["ageRestriction"] = {"@type": "QuantitativeValue", "minValue": minimum_age}
     return {
         "@context": "https://openactive.io/",
         "@type": "Slot",
@@ -97,15 +114,7 @@ def _slot_data(
         "duration": _duration(end - start),
         "maximumUses": uses,
         "remainingUses": left,
-        "offers": [
-            {
-                "@type": "Offer",
-                "@id": slot_url + "#offer",
-                "name": "Standard hire",
-                "price": float(price),
-                "priceCurrency": "GBP",
-            }
-        ],
+        "offers": [offer],
     }
 
 
@@ -121,10 +130,10 @@ def floor_page(
     cursor = dbapi_connection.cursor()
     cursor.execute(sql, parameters)
     items = []
-    for id_, modified, live, facility, start, end, uses, left, price in cursor.fetchall():
+    for id_, modified, live, facility, start, end, uses, left, price, age in cursor.fetchall():
         item: dict[str, t.Any] = {"state": "updated", "kind": KIND, "id": id_, "modified": modified}
         if live:
-            item["data"] = _slot_data(id_, facility, start, end, uses, left, price)
+            item["data"] = _slot_data(id_, facility, start, end, uses, left, price, age)
         else:
             item["state"] = "deleted"
         items.append(item)

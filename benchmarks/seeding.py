@@ -27,6 +27,7 @@ from sqlalchemy import create_engine
 from sqlalchemy import event
 from sqlalchemy import insert
 from sqlalchemy import select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .apps import bench_app
 from .apps import FEED_NAME
@@ -34,9 +35,11 @@ from .apps import FEED_NAME
 #: The place whose edit moves every session series (the "embedded in 1,000 sessions" row).
 EMBEDDING_PLACE = "Bench Hall"
 SLOT_PRICES = ["8.00", "10.50", "12.00"]
+#: Every benchmark facility's minimum age (its slots' offers show it).
+FACILITY_MINIMUM_AGE = 14
 #: Written last by :func:`seed`; its version is the data's layout: --reuse seeds a
 #: database of an older layout again.
-_INFO = "rpde_bench_seeding_2"
+_INFO = "rpde_bench_seeding_3"
 #: Slots start here, so every run renders the same bytes.
 EPOCH = datetime(2030, 1, 7, 7, 0, tzinfo=UTC)
 
@@ -109,6 +112,7 @@ def seeding_seconds(url: str) -> float | None:
 
 def _seed_small_tables(session: t.Any, size: SeedSize) -> list[int]:
     from example_app.models import Activity
+    from example_app.models import FacilityType
     from example_app.models import FacilityUse
     from example_app.models import Offer
     from example_app.models import Organisation
@@ -121,10 +125,11 @@ def _seed_small_tables(session: t.Any, size: SeedSize) -> list[int]:
     # The example app's own organisations, places and activities, then our shapes.
     plan = SeedPlan(ExampleSize(), now=EPOCH)
     activities = {row["pref_label"]: Activity(**row) for row in plan.activities()}
+    facility_types = {row["pref_label"]: FacilityType(**row) for row in plan.facility_types()}
     # Without the plan's ids, so that PostgreSQL's sequences hand out the rest.
     organisations = [Organisation(**_without_id(row)) for row in plan.organisations()]
     places = [Place(**_without_id(row)) for row in plan.places()]
-    session.add_all(activities.values())
+    session.add_all([*activities.values(), *facility_types.values()])
     hall = Place(
         name=EMBEDDING_PLACE,
         street_address="1 Benchmark Way",
@@ -145,13 +150,14 @@ def _seed_small_tables(session: t.Any, size: SeedSize) -> list[int]:
     facilities = []
     for number in range(size.facility_uses):
         label, unit = FACILITY_ACTIVITIES[number % len(FACILITY_ACTIVITIES)]
-        activity = activities[label]
         facilities.append(
             FacilityUse(
                 name=f"{label} {unit} {number + 1}",
                 organisation=turns[number % len(turns)],
                 place=places[number % len(places)],
-                activity=activity,
+                facility_type=facility_types[f"{label} {unit.title()}"],
+                price=Decimal("10.50"),
+                minimum_age=FACILITY_MINIMUM_AGE,
             )
         )
     session.add_all(facilities)
@@ -193,8 +199,13 @@ def slot_batches(
     size: SeedSize, facility_ids: list[int], renderer: t.Any, *, first_id: int = 1
 ) -> Iterator[list[dict[str, t.Any]]]:
     """Slot rows with their rendered ``data``, ``size.transaction_rows`` at a time."""
+    from example_app.models import FacilityUse
     from example_app.models import Slot
 
+    # What a slot's data shows of its facility, without loading it or touching a session.
+    facilities = {
+        id_: FacilityUse(id=id_, minimum_age=FACILITY_MINIMUM_AGE) for id_ in facility_ids
+    }
     rng = random.Random(8)
     per_facility = -(-size.slots // len(facility_ids))
     batch: list[dict[str, t.Any]] = []
@@ -212,7 +223,9 @@ def slot_batches(
             "price": Decimal(rng.choice(SLOT_PRICES)),
         }
         # The feed's own renderer, on the object the ORM would load: the same bytes.
-        row["rpde_data"] = renderer.dumps(Slot(**row))
+        slot = Slot(**row)
+        set_committed_value(slot, "facility_use", facilities[row["facility_use_id"]])
+        row["rpde_data"] = renderer.dumps(slot)
         row["deleted"] = None
         batch.append(row)
         if len(batch) == size.transaction_rows:

@@ -1,4 +1,4 @@
-"""Run OpenActive's data-model-validator on every item of every example feed; fail on any failure.
+"""Run OpenActive's data-model-validator on every item of every example feed; fail on any message.
 
 Usage: python -m conformance.check_items
 
@@ -7,8 +7,11 @@ Starts the example app on a fresh SQLite database, streams changes into it with
 walks each feed to its last page as a consumer would, and validates the data of every
 live item in the consumer's copy, in RPDEFeed mode, offline (the remote JSON the
 validator loads comes from ``conformance/dmv_cache.py``). Fails on any failure-level
-message, on any URL the validator wanted that the cache lacked, and on a feed with no
-items. Writes a summary to test-output/data-model-validator.json.
+message, on any warning (a missing recommended property, a deprecated one: the example
+app publishes complete data), on any URL the validator wanted that the cache lacked, and
+on a feed with no items. Prints failures one by one and warnings grouped by feed, kind
+and path, with a count and one item to look at. Writes a summary to
+test-output/data-model-validator.json.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import typing as t
 import urllib.request
 from collections import Counter
 from pathlib import Path
@@ -69,11 +73,11 @@ def simulate(database_url: str, count: int) -> None:
     )
 
 
-def validate(documents: list[dict[str, object]], directory: Path) -> dict[str, list[object]]:
+def validate(documents: list[dict[str, object]], directory: Path) -> dict[str, list[t.Any]]:
     """Validate ``documents`` in chunks, a few node processes at a time; merge the results."""
     cache = fill(directory / "cache")
     chunks = [documents[i : i + CHUNK_SIZE] for i in range(0, len(documents), CHUNK_SIZE)]
-    results: list[object] = []
+    results: list[t.Any] = []
     misses: set[str] = set()
     for start in range(0, len(chunks), PARALLEL):
         running = []
@@ -98,6 +102,44 @@ def validate(documents: list[dict[str, object]], directory: Path) -> dict[str, l
     return {"results": results, "misses": sorted(misses)}
 
 
+def assess(report: dict[str, list[t.Any]]) -> tuple[list[str], dict[str, t.Any]]:
+    """The problems in a :func:`validate` report, one line each (none when it passes), and
+    its summary: every failure and cache miss, and warnings grouped by feed (the part of
+    an item's name before its ``/``), kind and path, with a count and an example item."""
+    problems: list[str] = []
+    failures = [(r["name"], f) for r in report["results"] for f in r["failures"]]
+    warnings: Counter[tuple[str, str, str]] = Counter()
+    #: The first item showing each kind of warning, and the validator's message for it.
+    examples: dict[tuple[str, str, str], tuple[str, str]] = {}
+    for result in report["results"]:
+        for warning in result["warnings"]:
+            key = (result["name"].split("/")[0], warning["type"], warning["path"])
+            warnings[key] += 1
+            examples.setdefault(key, (result["name"], warning["message"]))
+    for name, failure in failures:
+        message = failure["message"][:200]
+        problems.append(f"FAILURE {name} [{failure['type']}] {failure['path']}: {message}")
+    for url in report["misses"]:
+        problems.append(f"FAILURE: the validator wanted {url}, which the offline cache lacks")
+    for key, count in sorted(warnings.items()):
+        feed, kind, path = key
+        example, message = examples[key]
+        first_line = message.strip().splitlines()[0][:160] if message.strip() else ""
+        problems.append(f"WARNING x{count} {feed} [{kind}] {path} (e.g. {example}): {first_line}")
+    summary = {
+        "items": len(report["results"]),
+        "failure_count": len(failures),
+        "warning_count": sum(warnings.values()),
+        "failures": [{"item": name, **failure} for name, failure in failures],
+        "misses": report["misses"],
+        "warnings": [
+            {"feed": k[0], "type": k[1], "path": k[2], "count": n, "example": examples[k][0]}
+            for k, n in sorted(warnings.items())
+        ],
+    }
+    return problems, summary
+
+
 def main() -> int:
     output = ROOT / "test-output"
     output.mkdir(exist_ok=True)
@@ -114,37 +156,22 @@ def main() -> int:
             if item["state"] == "updated"
         ]
         report = validate(documents, directory)
-    failed = False
-    failures = [(r["name"], f) for r in report["results"] for f in r["failures"]]  # type: ignore[index]
-    warnings = Counter(
-        (r["name"].split("/")[0], w["type"], w["path"])  # type: ignore[index]
-        for r in report["results"]
-        for w in r["warnings"]  # type: ignore[index]
-    )
+    problems, summary = assess(report)
     for feed, copy in copies.items():
         live = sum(1 for item in copy.values() if item["state"] == "updated")
         print(f"{feed}: {live} live item(s) validated, {len(copy) - live} deleted")
         if not live:
-            print(f"  FAILURE: {feed} has no live items to validate")
-            failed = True
-    for name, failure in failures:
-        print(f"  FAILURE {name} [{failure['type']}] {failure['path']}: {failure['message'][:200]}")
-        failed = True
-    for url in report["misses"]:
-        print(f"  FAILURE: the validator wanted {url}, which the offline cache lacks")
-        failed = True
-    for (feed, kind, path), count in sorted(warnings.items()):
-        print(f"  warning x{count} {feed} [{kind}] {path}")
-    summary = {
-        "items": len(documents),
-        "failures": [{"item": name, **failure} for name, failure in failures],
-        "misses": report["misses"],
-        "warnings": {f"{feed} {kind} {path}": n for (feed, kind, path), n in warnings.items()},
-    }
+            problems.append(f"FAILURE: {feed} has no live items to validate")
+    for line in problems:
+        print(f"  {line}")
     (output / "data-model-validator.json").write_text(json.dumps(summary, indent=2))
-    verdict = "FAILED" if failed else "no failures, no cache misses"
-    print(f"data-model-validator: {len(documents)} items, {verdict}")
-    return 1 if failed else 0
+    counts = (
+        f"{summary['failure_count']} failure(s), {summary['warning_count']} warning(s),"
+        f" {len(summary['misses'])} cache miss(es)"
+    )
+    verdict = "FAILED" if problems else "passed"
+    print(f"data-model-validator: {len(documents)} items, {counts}: {verdict}")
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

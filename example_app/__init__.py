@@ -11,6 +11,7 @@ import click
 from flask import Flask
 from flask_wtf import CSRFProtect
 from sqlalchemy import event
+from sqlalchemy import inspect
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
@@ -101,6 +102,7 @@ def _prepare_database(app: Flask) -> None:
     if db.engine.dialect.name == "sqlite":
         _sqlite_pragmas(db.engine)
     db.create_all()
+    _warn_of_missing_columns(app)
     seeding = (
         app.config["EXAMPLE_AUTO_SEED"]
         and db.session.scalar(select(Organisation.id).limit(1)) is None
@@ -113,6 +115,24 @@ def _prepare_database(app: Flask) -> None:
     db.session.commit()
     if seeding:
         _render_unrendered()
+
+
+def _warn_of_missing_columns(app: Flask) -> None:
+    """Say so when the database was made by an older example app: there are no migrations,
+    and ``create_all`` adds missing tables but never missing columns."""
+    inspector = inspect(db.engine)
+    for table in db.metadata.sorted_tables:
+        if not inspector.has_table(table.name):
+            continue
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        missing = [column.name for column in table.columns if column.name not in present]
+        if missing:
+            app.logger.warning(
+                "The database's table %s lacks column(s) %s: an older example app made it."
+                " Run `flask demo reseed` (which replaces the demo data) to rebuild it.",
+                table.name,
+                ", ".join(missing),
+            )
 
 
 def _render_unrendered() -> None:

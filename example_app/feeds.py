@@ -37,7 +37,14 @@ rpde.feed(
     SessionSeries,
     kind="SessionSeries",
     schema=SessionSeriesSchema(),
-    embeds=["organisation", "place", "activity", "offers"],
+    embeds=[
+        "organisation",
+        "place.opening_hours",
+        "place.amenities",
+        "activity",
+        "leader",
+        "offers",
+    ],
     publish_when=lambda: SessionSeries.organisation_id.in_(_publishing_organisations),
     organisation=SessionSeries.organisation_id,
 )
@@ -50,6 +57,8 @@ rpde.feed(
     kind="ScheduledSession",
     schema=ScheduledSessionSchema(),
     parent="series",
+    # A session shows its series' leader and offers (prices) too.
+    embeds=["series.leader", "series.offers"],
     expires=ScheduledSession.end,
     organisation=lambda key: ScheduledSession.series_id.in_(
         select(SessionSeries.id).where(SessionSeries.organisation_id == key)
@@ -59,7 +68,7 @@ rpde.feed(
     FacilityUse,
     kind="FacilityUse",
     schema=FacilityUseSchema(),
-    embeds=["organisation", "place", "activity"],
+    embeds=["organisation", "place.opening_hours", "place.amenities", "facility_type"],
     publish_when=lambda: FacilityUse.organisation_id.in_(_publishing_organisations),
     organisation=FacilityUse.organisation_id,
 )

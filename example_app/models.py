@@ -39,6 +39,9 @@ class Organisation(db.Model):  # type: ignore[name-defined,misc]
     name: Mapped[str] = mapped_column(String(200))
     url: Mapped[str] = mapped_column(String(300))
     email: Mapped[str | None] = mapped_column(String(200))
+    telephone: Mapped[str | None] = mapped_column(String(30))
+    #: The organisation's profile elsewhere (a social media page), published as ``sameAs``.
+    same_as: Mapped[str | None] = mapped_column(String(300))
     #: Step 3 of publishing: an organisation that opts out leaves every feed.
     publishes_open_data: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -53,12 +56,62 @@ class Place(db.Model):  # type: ignore[name-defined,misc]
     postcode: Mapped[str] = mapped_column(String(20))
     latitude: Mapped[Decimal] = mapped_column(Numeric(9, 6))
     longitude: Mapped[Decimal] = mapped_column(Numeric(9, 6))
+    description: Mapped[str] = mapped_column(Text, default="")
+    telephone: Mapped[str | None] = mapped_column(String(30))
+    url: Mapped[str | None] = mapped_column(String(300))
+    #: A photo of the venue, relative to the booking system's site.
+    image_path: Mapped[str | None] = mapped_column(String(200))
+    opening_hours: Mapped[list[OpeningHours]] = relationship(
+        cascade="all, delete-orphan", order_by="OpeningHours.id"
+    )
+    amenities: Mapped[list[Amenity]] = relationship(
+        cascade="all, delete-orphan", order_by="Amenity.id"
+    )
+
+
+class OpeningHours(db.Model):  # type: ignore[name-defined,misc]
+    """When a venue is open on one day of the week, in the centre's local time."""
+
+    __tablename__ = "opening_hours"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    place_id: Mapped[int] = mapped_column(ForeignKey("place.id"))
+    #: 0 is Monday.
+    weekday: Mapped[int] = mapped_column(Integer)
+    opens: Mapped[time] = mapped_column(Time)
+    closes: Mapped[time] = mapped_column(Time)
+
+
+class Amenity(db.Model):  # type: ignore[name-defined,misc]
+    """Whether a venue has one amenity (its ``kind`` is an OpenActive feature type)."""
+
+    __tablename__ = "amenity"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    place_id: Mapped[int] = mapped_column(ForeignKey("place.id"))
+    #: ChangingFacilities, Showers, Lockers, Towels, Creche or Parking.
+    kind: Mapped[str] = mapped_column(String(40))
+    available: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Leader(db.Model):  # type: ignore[name-defined,misc]
+    """An instructor or coach who leads sessions."""
+
+    __tablename__ = "leader"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
 
 
 class Activity(db.Model):  # type: ignore[name-defined,misc]
     """A concept of the OpenActive Activity List."""
 
     __tablename__ = "activity"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    pref_label: Mapped[str] = mapped_column(String(100))
+
+
+class FacilityType(db.Model):  # type: ignore[name-defined,misc]
+    """A concept of the OpenActive Facility Types list."""
+
+    __tablename__ = "facility_type"
     id: Mapped[str] = mapped_column(String(100), primary_key=True)
     pref_label: Mapped[str] = mapped_column(String(100))
 
@@ -75,9 +128,18 @@ class SessionSeries(FeedMixin, db.Model):  # type: ignore[name-defined,misc]
     #: The weekly timetable slot, in the centre's local time (``weekday`` 0 is Monday).
     weekday: Mapped[int] = mapped_column(Integer)
     start_time: Mapped[time] = mapped_column(Time)
+    leader_id: Mapped[int | None] = mapped_column(ForeignKey("leader.id"))
+    #: Who it suits, as free text (OpenActive ``level``): "Beginners", "All levels".
+    level: Mapped[str | None] = mapped_column(String(50))
+    #: NoRestriction, MaleOnly or FemaleOnly (OpenActive's GenderRestrictionType).
+    gender_restriction: Mapped[str] = mapped_column(String(20), default="NoRestriction")
+    minimum_age: Mapped[int | None] = mapped_column(Integer)
+    maximum_age: Mapped[int | None] = mapped_column(Integer)
+    image_path: Mapped[str | None] = mapped_column(String(200))
     organisation: Mapped[Organisation] = relationship()
     place: Mapped[Place] = relationship()
     activity: Mapped[Activity] = relationship()
+    leader: Mapped[Leader | None] = relationship()
     offers: Mapped[list[Offer]] = relationship(
         back_populates="series", cascade="all, delete-orphan", order_by="Offer.id"
     )
@@ -90,6 +152,9 @@ class Offer(db.Model):  # type: ignore[name-defined,misc]
     series_id: Mapped[int] = mapped_column(ForeignKey("session_series.id"))
     name: Mapped[str] = mapped_column(String(100))
     price: Mapped[Decimal] = mapped_column(Numeric(8, 2))
+    #: Who may buy it: a junior price is for ages 5 to 17, an adult one from 18.
+    minimum_age: Mapped[int | None] = mapped_column(Integer)
+    maximum_age: Mapped[int | None] = mapped_column(Integer)
     series: Mapped[SessionSeries] = relationship(back_populates="offers")
 
 
@@ -113,12 +178,18 @@ class FacilityUse(FeedMixin, db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "facility_use"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     place_id: Mapped[int] = mapped_column(ForeignKey("place.id"))
-    activity_id: Mapped[str] = mapped_column(ForeignKey("activity.id"))
+    facility_type_id: Mapped[str] = mapped_column(ForeignKey("facility_type.id"))
+    image_path: Mapped[str | None] = mapped_column(String(200))
+    #: The usual price of one slot (a slot's own ``price`` may differ, e.g. at peak times).
+    price: Mapped[Decimal] = mapped_column(Numeric(8, 2))
+    #: The youngest who may book it.
+    minimum_age: Mapped[int | None] = mapped_column(Integer)
     organisation: Mapped[Organisation] = relationship()
     place: Mapped[Place] = relationship()
-    activity: Mapped[Activity] = relationship()
+    facility_type: Mapped[FacilityType] = relationship()
     slots: Mapped[list[Slot]] = relationship(back_populates="facility_use")
 
 

@@ -28,9 +28,25 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from .catalogue import AMENITIES
+from .catalogue import FACILITY_ACTIVITIES
+from .catalogue import FACILITY_DETAILS
+from .catalogue import LEADERS
+from .catalogue import LEVELS
+from .catalogue import OPENING_HOURS
+from .catalogue import ORGANISATION_CONTACTS
+from .catalogue import ORGANISATIONS
+from .catalogue import PLACE_DETAILS
+from .catalogue import PLACES
+from .catalogue import SERIES_AUDIENCES
+from .catalogue import SESSION_ACTIVITIES
 from .models import Activity
+from .models import Amenity
+from .models import FacilityType
 from .models import FacilityUse
+from .models import Leader
 from .models import Offer
+from .models import OpeningHours
 from .models import Organisation
 from .models import Place
 from .models import ScheduledSession
@@ -39,67 +55,12 @@ from .models import Slot
 from .schemas import TIMEZONE_NAME
 
 ACTIVITIES = Path(__file__).parent / "data" / "activities.json"
+FACILITY_TYPES = Path(__file__).parent / "data" / "facility-types.json"
 #: The centre's timetable is kept in local time; feeds publish UTC.
 TIMEZONE = ZoneInfo(TIMEZONE_NAME)
 
 Row = dict[str, Any]
 
-ORGANISATIONS = [
-    ("Riverside Leisure Trust", "https://riverside-leisure.example.org", True),
-    ("Northgate Swimming Club", "https://northgate-swimming.example.org", True),
-    ("Hillview Community Sports", "https://hillview-sports.example.org", True),
-    ("Private Hire Ltd (opted out)", "https://private-hire.example.org", False),
-]
-PLACES = [
-    (
-        "Riverside Leisure Centre",
-        "1 River Road",
-        "Bristol",
-        "City of Bristol",
-        "BS1 4DJ",
-        "51.4500",
-        "-2.5900",
-    ),
-    (
-        "Northgate Pool",
-        "22 North Street",
-        "Bristol",
-        "City of Bristol",
-        "BS7 8AB",
-        "51.4780",
-        "-2.5880",
-    ),
-    ("Hillview Sports Hall", "5 Hill Lane", "Bath", "Somerset", "BA1 2QH", "51.3810", "-2.3590"),
-    (
-        "Harbourside Courts",
-        "9 Quay Side",
-        "Bristol",
-        "City of Bristol",
-        "BS1 5LL",
-        "51.4490",
-        "-2.6010",
-    ),
-]
-SESSION_ACTIVITIES = [
-    "Swimming",
-    "Aqua Aerobics",
-    "Yoga",
-    "Pilates",
-    "Spinning",
-    "Circuit Training",
-    "Boxing",
-]
-#: Facility activities and what one bookable unit of each is called.
-FACILITY_ACTIVITIES = [
-    ("Badminton", "court"),
-    ("Squash", "court"),
-    ("Tennis", "court"),
-    ("Table Tennis", "table"),
-    ("Football", "pitch"),
-    ("Netball", "court"),
-    ("Basketball", "court"),
-]
-LEVELS = ["Beginners", "Improvers", "All levels", "Advanced", "Family", "Over 50s"]
 START_TIMES = [time(7, 0), time(9, 30), time(12, 0), time(17, 30), time(19, 0), time(20, 0)]
 SLOT_MINUTES = 40
 FIRST_SLOT = time(7, 0)
@@ -165,6 +126,8 @@ class SeedPlan:
         self.rng_seed = rng_seed
         self._activities = json.loads(ACTIVITIES.read_text())["concepts"]
         self._activity_ids = {c["prefLabel"]: c["id"] for c in self._activities}
+        self._facility_types = json.loads(FACILITY_TYPES.read_text())["concepts"]
+        self._facility_type_ids = {c["prefLabel"]: c["id"] for c in self._facility_types}
 
     def _rng(self, table: str) -> random.Random:
         return random.Random(f"{self.rng_seed}:{table}")
@@ -173,19 +136,30 @@ class SeedPlan:
         for concept in self._activities:
             yield {"id": concept["id"], "pref_label": concept["prefLabel"]}
 
+    def facility_types(self) -> Iterator[Row]:
+        for concept in self._facility_types:
+            yield {"id": concept["id"], "pref_label": concept["prefLabel"]}
+
     def organisations(self) -> Iterator[Row]:
-        for number, (name, url, publishes) in enumerate(ORGANISATIONS, start=1):
+        contacts = zip(ORGANISATIONS, ORGANISATION_CONTACTS, strict=True)
+        for number, ((name, url, publishes), (phone, same_as)) in enumerate(contacts, 1):
             host = url.split("//")[1]
             yield {
                 "id": number,
                 "name": name,
                 "url": url,
                 "email": f"hello@{host}",
+                "telephone": phone,
+                "same_as": same_as,
                 "publishes_open_data": publishes,
             }
 
     def places(self) -> Iterator[Row]:
-        for number, (name, street, town, region, postcode, lat, lon) in enumerate(PLACES, 1):
+        venues = zip(PLACES, PLACE_DETAILS, strict=True)
+        for number, ((name, street, town, region, postcode, lat, lon), details) in enumerate(
+            venues, 1
+        ):
+            description, phone = details
             yield {
                 "id": number,
                 "name": name,
@@ -195,15 +169,45 @@ class SeedPlan:
                 "postcode": postcode,
                 "latitude": Decimal(lat),
                 "longitude": Decimal(lon),
+                "description": description,
+                "telephone": phone,
+                "url": f"https://leisure.example.org/venues/{number}",
+                "image_path": f"images/venues/{number}.jpg",
             }
+
+    def opening_hours(self) -> Iterator[Row]:
+        number = 0
+        for place in range(1, len(PLACES) + 1):
+            for weekday, opens, closes in OPENING_HOURS:
+                number += 1
+                yield {
+                    "id": number,
+                    "place_id": place,
+                    "weekday": weekday,
+                    "opens": opens,
+                    "closes": closes,
+                }
+
+    def amenities(self) -> Iterator[Row]:
+        number = 0
+        for place, amenities in enumerate(AMENITIES, 1):
+            for kind, available in amenities.items():
+                number += 1
+                yield {"id": number, "place_id": place, "kind": kind, "available": available}
+
+    def leaders(self) -> Iterator[Row]:
+        for number, name in enumerate(LEADERS, 1):
+            yield {"id": number, "name": name}
 
     def series(self) -> Iterator[Row]:
         rng = self._rng("series")
         for number in range(self.size.series):
             label = SESSION_ACTIVITIES[number % len(SESSION_ACTIVITIES)]
+            level = rng.choice(LEVELS)
+            gender, minimum_age, maximum_age = SERIES_AUDIENCES[level]
             yield {
                 "id": number + 1,
-                "name": f"{label} - {rng.choice(LEVELS)}",
+                "name": f"{label} - {level}",
                 "description": f"A friendly {label.lower()} session for"
                 f" {rng.choice(LEVELS).lower()}.",
                 "organisation_id": number % len(ORGANISATIONS) + 1,
@@ -212,6 +216,12 @@ class SeedPlan:
                 "duration_minutes": rng.choice([45, 60, 90]),
                 "weekday": rng.randrange(7),
                 "start_time": rng.choice(START_TIMES),
+                "leader_id": number % len(LEADERS) + 1,
+                "level": level,
+                "gender_restriction": gender,
+                "minimum_age": minimum_age,
+                "maximum_age": maximum_age,
+                "image_path": f"images/activities/{label.lower().replace(' ', '-')}.jpg",
             }
 
     def offers(self) -> Iterator[Row]:
@@ -222,12 +232,16 @@ class SeedPlan:
                 "series_id": series,
                 "name": "Adult",
                 "price": Decimal(rng.choice(["4.50", "5.00", "6.25", "7.00"])),
+                "minimum_age": 18,
+                "maximum_age": None,
             }
             yield {
                 "id": 2 * series,
                 "series_id": series,
                 "name": "Junior",
                 "price": Decimal(rng.choice(["2.50", "3.00", "3.50"])),
+                "minimum_age": 5,
+                "maximum_age": 17,
             }
 
     def sessions(self) -> Iterator[Row]:
@@ -255,12 +269,19 @@ class SeedPlan:
     def facility_uses(self) -> Iterator[Row]:
         for number in range(self.size.facility_uses):
             label, unit = FACILITY_ACTIVITIES[number % len(FACILITY_ACTIVITIES)]
+            facility_type = f"{label} {unit.title()}"
+            price, minimum_age = FACILITY_DETAILS[facility_type]
             yield {
                 "id": number + 1,
                 "name": f"{label} {unit} {number // len(FACILITY_ACTIVITIES) + 1}",
+                "description": f"A {facility_type.lower()} to hire by the"
+                f" {SLOT_MINUTES} minutes, equipment included.",
                 "organisation_id": number % len(ORGANISATIONS) + 1,
                 "place_id": (number + 1) % len(PLACES) + 1,
-                "activity_id": self._activity_ids[label],
+                "facility_type_id": self._facility_type_ids[facility_type],
+                "image_path": f"images/facilities/{facility_type.lower().replace(' ', '-')}.jpg",
+                "price": Decimal(price),
+                "minimum_age": minimum_age,
             }
 
     def slots(self) -> Iterator[Row]:
@@ -298,8 +319,12 @@ def _slot_times() -> list[time]:
 #: The tables in the order they are filled, with the plan's generator for each.
 TABLES: list[tuple[type[Any], str]] = [
     (Activity, "activities"),
+    (FacilityType, "facility_types"),
     (Organisation, "organisations"),
     (Place, "places"),
+    (OpeningHours, "opening_hours"),
+    (Amenity, "amenities"),
+    (Leader, "leaders"),
     (SessionSeries, "series"),
     (Offer, "offers"),
     (ScheduledSession, "sessions"),

@@ -329,6 +329,40 @@ def test_the_validator_check_fails_an_item_that_breaks_the_model(
     assert report["misses"] == []
 
 
+def test_the_validator_check_fails_on_a_warning_too(app: Flask, tmp_path: Path) -> None:
+    """The example data is complete (no warning from the validator), and
+    conformance/check_items.py fails an item that only lacks a recommended property."""
+    from conformance.check_items import assess
+    from conformance.check_items import validate
+
+    client = app.test_client()
+    documents = [
+        {"name": f"{feed}/first", "data": item["data"]}
+        for feed in FEEDS
+        for item in list(feed_states(client, feed).values())[:1]
+        if "data" in item
+    ]
+    assert len(documents) == 4
+    facility = next(d["data"] for d in documents if d["name"].startswith("facility-uses/"))
+    lacking = {k: v for k, v in facility.items() if k != "description"}
+    report = validate([*documents, {"name": "facility-uses/lacking", "data": lacking}], tmp_path)
+    problems, summary = assess(report)
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(
+        "WARNING x1 facility-uses [missing_recommended_field] $.description"
+    )
+    assert summary["failure_count"] == 0
+    assert summary["warnings"] == [
+        {
+            "feed": "facility-uses",
+            "type": "missing_recommended_field",
+            "path": "$.description",
+            "count": 1,
+            "example": "facility-uses/lacking",
+        }
+    ]
+
+
 @pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])
 def test_simulate_stops_when_told_even_started_with_sigint_ignored(
     tmp_path: Path, stop: str
@@ -369,3 +403,26 @@ def test_simulate_stops_when_told_even_started_with_sigint_ignored(
             process.communicate()
     assert process.returncode == 0, rest
     assert re.search(r"^Made \d+ change\(s\) in ", rest, re.MULTILINE), rest
+
+
+def test_a_database_from_an_older_example_app_is_named_at_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """There are no migrations: a database lacking a column the models now have gets a
+    warning naming the table, the columns and the fix, instead of errors on every page."""
+    import sqlite3
+
+    database = tmp_path / "old.sqlite3"
+    with example_app(f"sqlite:///{database}", EXAMPLE_AUTO_SEED=False):
+        pass  # creates the tables (and drops them after); recreate one the old way
+    connection = sqlite3.connect(database)
+    connection.execute("CREATE TABLE leader (id INTEGER PRIMARY KEY)")  # no name
+    connection.commit()
+    connection.close()
+    with caplog.at_level("WARNING"), example_app(f"sqlite:///{database}", EXAMPLE_AUTO_SEED=False):
+        pass
+    warnings = [r.getMessage() for r in caplog.records if "lacks column" in r.getMessage()]
+    assert warnings == [
+        "The database's table leader lacks column(s) name: an older example app made it."
+        " Run `flask demo reseed` (which replaces the demo data) to rebuild it."
+    ]
