@@ -13,13 +13,22 @@ ROOT = Path(__file__).resolve().parent.parent
 GOOD = '''
 from datetime import datetime
 
+from rpde_publisher.openactive.models import Concept
+from rpde_publisher.openactive.models import GeoCoordinates
 from rpde_publisher.openactive.models import Offer
 from rpde_publisher.openactive.models import Place
 from rpde_publisher.openactive.models import SessionSeries
 
 
 def render(name: str, start: datetime) -> SessionSeries:
-    place: Place = {"@type": "Place", "name": "Main pool", "geo": {"@type": "GeoCoordinates", "latitude": 51.5, "longitude": -0.1}}
+    geo: GeoCoordinates = {"@type": "GeoCoordinates", "latitude": 51.5, "longitude": -0.1}
+    place: Place = {"@type": "Place", "name": "Main pool", "geo": geo}
+    swim: Concept = {
+        "@type": "Concept",
+        "@id": "https://openactive.io/activity-list#c",
+        "prefLabel": "Swim",
+        "inScheme": "https://openactive.io/activity-list",
+    }
     offer: Offer = {"@type": "Offer", "price": 5.5, "priceCurrency": "GBP"}
     return {
         "@type": "SessionSeries",
@@ -27,11 +36,12 @@ def render(name: str, start: datetime) -> SessionSeries:
         "url": "https://example.com/swim",
         "name": name,
         "location": place,
-        "activity": [{"@type": "Concept", "@id": "https://openactive.io/activity-list#c", "prefLabel": "Swim", "inScheme": "https://openactive.io/activity-list"}],
+        "activity": [swim],
         "organizer": {"@type": "Organization", "name": "Leisure Co"},
         "offers": [offer],
         "startDate": start,
         "eventStatus": "https://schema.org/EventScheduled",
+        "description": None,
     }
 '''
 
@@ -47,7 +57,7 @@ place: Place = {
 series: SessionSeries = {
     "@type": "SessionSeries",
     "@id": "https://example.com/series/1",
-    "url": "https://example.com/swim",
+    "url": None,
     "name": "Swim",
     "location": place,
     "activity": [],
@@ -62,6 +72,7 @@ EXPECTED = {
     5: {"typeddict-unknown-key", "typeddict-item"},  # "nmae" misspelt, so "name" missing
     8: {"typeddict-item"},  # a telephone number is Text
     10: {"typeddict-item"},  # no "offers": SessionSeries requires it
+    13: {"typeddict-item"},  # a required property cannot be None
     18: {"typeddict-item"},  # EventStatusType values are full URIs
     20: {"typeddict-item"},  # a Place's @type is "Place"
 }

@@ -258,7 +258,8 @@ def typed_dict(models: Models, name: str) -> list[str]:
             indent = "        # "
             lines += textwrap.wrap(f"Deprecated: {guidance}", 90, initial_indent=indent,
                                    subsequent_indent=indent)
-        source = f"Required[{value!r}]" if key in required else repr(value)
+        # Optional properties also take None (a nullable column as it is): item_schema drops it.
+        source = f"Required[{value!r}]" if key in required else repr(f"{value} | None")
         line = f"        {KEYWORDS.get(key, key)!r}: {source},"
         if len(line) > 100:
             line = f"        {KEYWORDS.get(key, key)!r}: {source},  # noqa: E501"
