@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import json
 import shutil
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from rpde_publisher.fingerprints import schema_fingerprint
 from rpde_publisher.openactive import models as building_blocks
 from rpde_publisher.openactive.models import item_schema
 from tools import generate_openactive
@@ -179,7 +181,27 @@ def test_item_schema_adds_the_context_writes_python_values_and_prunes() -> None:
         "name"
     ] == "A"
     assert type(schema).__name__ == "RenderSchema"
-    assert type(item_schema(render)) is not type(schema)
+    assert type(item_schema(render)) is type(schema), "one class per function: feeds agree"
+
+
+def _render_from(directory: Path, source: str) -> t.Any:
+    directory.mkdir()
+    (directory / "mapping.py").write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("mapping", directory / "mapping.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.render
+
+
+def test_editing_a_render_function_changes_its_schema_fingerprint(tmp_path: Path) -> None:
+    source = "def render(row):\n    return {'@type': 'Event', 'name': row}\n"
+    first = schema_fingerprint(item_schema(_render_from(tmp_path / "a", source)))
+    again = schema_fingerprint(item_schema(_render_from(tmp_path / "b", source)))
+    edited = source.replace("row}", "row.upper()}")
+    changed = schema_fingerprint(item_schema(_render_from(tmp_path / "c", edited)))
+    assert first == again, "the same code, another process: the same fingerprint"
+    assert changed != first
 
 
 def test_item_schema_refuses_what_is_not_a_render_function_or_its_non_dict_result() -> None:

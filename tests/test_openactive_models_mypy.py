@@ -11,10 +11,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 GOOD = '''
+from dataclasses import dataclass
 from datetime import datetime
 
 from rpde_publisher.openactive.models import Concept
 from rpde_publisher.openactive.models import GeoCoordinates
+from rpde_publisher.openactive.models import item_schema
 from rpde_publisher.openactive.models import Offer
 from rpde_publisher.openactive.models import Place
 from rpde_publisher.openactive.models import SessionSeries
@@ -43,6 +45,19 @@ def render(name: str, start: datetime) -> SessionSeries:
         "eventStatus": "https://schema.org/EventScheduled",
         "description": None,
     }
+
+
+@dataclass
+class Booking:
+    name: str
+    start: datetime
+
+
+def render_booking(row: Booking) -> SessionSeries:
+    return render(row.name, row.start)
+
+
+schema = item_schema(render_booking)
 '''
 
 BAD = '''

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import typing as t
+import weakref
 from collections.abc import Callable
 from collections.abc import Mapping
 from datetime import date
@@ -69,11 +72,34 @@ def item_schema(render: Callable[[Row], Mapping[str, t.Any]]) -> ItemSchema:
     ``render`` returns one of :mod:`rpde_publisher.openactive.models`' TypedDicts, so mypy
     checks its property names and value types. The schema adds ``@context``, writes
     datetimes, dates, times and timedeltas as OpenActive's strings, and drops empty values.
-    Each call makes a new schema class (named after ``render``), so feeds rendering the same
-    table differently stay distinguishable.
+    The same function always gives the same schema class, so feeds sharing a table and a
+    render function agree; the class's name carries a hash of the function's source, so
+    editing it counts as a schema change (``flask rpde status`` and start-up notice).
     """
     if not callable(render):
         raise TypeError(f"item_schema takes a function from a row to its data, got {render!r}.")
+    schema_class = _classes.get(render)
+    if schema_class is None:
+        schema_class = _classes[render] = _schema_class(render)
+    return schema_class()
+
+
+#: One schema class per render function.
+_classes: weakref.WeakKeyDictionary[t.Any, type[ItemSchema]] = weakref.WeakKeyDictionary()
+
+
+def _schema_class(render: Callable[..., Mapping[str, t.Any]]) -> type[ItemSchema]:
     name = getattr(render, "__name__", "render").title().replace("_", "") + "Schema"
-    schema_class = type(name, (ItemSchema,), {"render": staticmethod(render)})
-    return t.cast(ItemSchema, schema_class())
+    try:
+        source = inspect.getsource(render)
+    except (OSError, TypeError):  # no source (a builtin, a REPL): its name must do
+        source = f"{getattr(render, '__module__', '')}.{getattr(render, '__qualname__', '')}"
+    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
+    # The fingerprints of rpde_publisher.fingerprints read a class without source by its
+    # module and qualified name: both say where render is and what it said.
+    namespace = {
+        "render": staticmethod(render),
+        "__module__": getattr(render, "__module__", __name__),
+        "__qualname__": f"{getattr(render, '__qualname__', name)}.<{name} {digest}>",
+    }
+    return type(name, (ItemSchema,), namespace)
