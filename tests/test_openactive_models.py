@@ -133,7 +133,11 @@ def test_shall_not_include_properties_are_absent() -> None:
 def test_values_are_typed_from_the_definitions() -> None:
     series = building_blocks.SessionSeries.__annotations__
     assert "Literal['SessionSeries']" in repr(series["@type"])
-    assert "'https://schema.org/EventScheduled'" in repr(series["eventStatus"])
+    assert "EventStatusType" in repr(series["eventStatus"])
+    statuses = t.get_args(building_blocks.EventStatusType)
+    enum = DEFINITIONS["enums"]["EventStatusType"]
+    assert statuses == tuple(enum["namespace"] + value for value in enum["values"])
+    assert "https://schema.org/EventScheduled" in statuses
     assert "list[Offer" in repr(series["offers"])
     assert "Place" in repr(series["location"])
     assert "int" in repr(building_blocks.Slot.__annotations__["remainingUses"])

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 import typing as t
+from datetime import datetime
 from datetime import time
 from datetime import timedelta
+from datetime import UTC
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -147,3 +152,56 @@ def test_a_feed_publishes_what_the_building_block_function_returns(
     report = validate([{"name": "series", "data": data}], tmp_path)
     assert report["misses"] == []
     assert [result["failures"] for result in report["results"]] == [[]]  # type: ignore[index]
+
+
+def test_the_worked_example_of_docs_mapping_publishes_valid_openactive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = Path(__file__).resolve().parent.parent / "docs" / "examples" / "mapping.py"
+    spec = importlib.util.spec_from_file_location("mapping_example", path)
+    assert spec is not None and spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "mapping_example", example)  # SQLAlchemy looks it up
+    spec.loader.exec_module(example)
+    venue = example.Venue(
+        id=3,
+        name="Main pool",
+        street="1 High Street",
+        town="Newtown",
+        county="Kent",
+        postcode="NT1 1AA",
+        phone=None,
+        lat=51.5,
+        lng=-0.1,
+    )
+    series = example.Class(
+        id=1,
+        title="Lane swim",
+        blurb=None,
+        price=Decimal("4.20"),
+        weekday=1,
+        starts_at=time(18, 0),
+        minutes=45,
+    )
+    series.venue = venue
+    start = datetime(2027, 1, 5, 18, 0, tzinfo=UTC)
+    occurrence = example.Occurrence(
+        id=9, class_id=1, starts=start, ends=start + timedelta(minutes=45), cancelled=True
+    )
+    schemas = {feed.kind: feed.schema for feed in example.rpde.feeds}
+
+    series_data = schemas["SessionSeries"].dump(series)
+    session_data = schemas["ScheduledSession"].dump(occurrence)
+
+    assert "telephone" not in series_data["location"] and "description" not in series_data
+    assert series_data["eventSchedule"][0]["byDay"] == ["https://schema.org/Tuesday"]
+    assert session_data["startDate"] == "2027-01-05T18:00:00Z"
+    assert session_data["duration"] == "PT45M"
+    assert session_data["eventStatus"] == "https://schema.org/EventCancelled"
+    report = validate(
+        [{"name": "series", "data": series_data}, {"name": "session", "data": session_data}],
+        tmp_path,
+    )
+    assert report["misses"] == []
+    failures = {r["name"]: r["failures"] for r in report["results"]}  # type: ignore[index]
+    assert failures == {"series": [], "session": []}

@@ -9,6 +9,8 @@ import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+#: docs/mapping.md's worked example, which must type-check as users will copy it.
+EXAMPLE = ROOT / "docs" / "examples" / "mapping.py"
 
 GOOD = '''
 from dataclasses import dataclass
@@ -113,6 +115,7 @@ def test_mypy_catches_misspelt_properties_wrong_values_and_missing_keys(tmp_path
             "--show-error-codes",
             "--config-file=",
             "good.py",
+            str(EXAMPLE),
             "bad.py",
         ],
         cwd=tmp_path,
@@ -122,6 +125,7 @@ def test_mypy_catches_misspelt_properties_wrong_values_and_missing_keys(tmp_path
     )
     output = result.stdout + result.stderr
     assert _errors(output, "good.py") == {}, output
+    assert _errors(output, "mapping.py") == {}, output
     assert _errors(output, "bad.py") == EXPECTED, output
     assert 'Extra key "nmae" for TypedDict "Place"' in output
     assert 'Missing key "offers" for TypedDict "SessionSeries"' in output

@@ -220,10 +220,9 @@ class Models:
             return f"list[{self._data_type(ref[len('ArrayOf#'):])}]"
         if ref in SCALARS:
             return SCALARS[ref]
-        enum = self.enums.get(ref.rsplit("/", 1)[-1].rsplit("#", 1)[-1])
-        if enum is not None:
-            values = ", ".join(repr(enum["namespace"] + value) for value in enum["values"])
-            return f"Literal[{values}]"
+        enum = ref.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+        if enum in self.enums:
+            return enum  # a Literal alias of models_enums
         raise ValueError(f"no Python type for {ref!r}: add it to SCALARS")
 
     def _model_type(self, ref: str) -> str:
@@ -268,6 +267,26 @@ def typed_dict(models: Models, name: str) -> list[str]:
     return lines
 
 
+def enums_module(bundle: dict[str, t.Any]) -> str:
+    """OpenActive's enumerations as Literal aliases of the full URIs the data uses."""
+    lines = [
+        '"""OpenActive\'s enumerations as Literal types: generated, see the comment below."""',
+        *HEADER.split("\n", 1)[1].split("\n")[:4],
+        "",
+        "from typing import Literal",
+        "from typing import TypeAlias",
+        "",
+        "__all__ = [",
+        *[f"    {name!r}," for name in sorted(bundle["enums"])],
+        "]",
+    ]
+    for name, enum in sorted(bundle["enums"].items()):
+        lines += ["", f"#: {enum['namespace']}{name}", f"{name}: TypeAlias = Literal["]
+        lines += [f"    {enum['namespace'] + value!r}," for value in enum["values"]]
+        lines.append("]")
+    return "\n".join(lines).format(source=bundle["source"], version=bundle["version"]) + "\n"
+
+
 def modules(bundle: dict[str, t.Any]) -> dict[str, str]:
     """Each generated module's file name and text."""
     models = Models(bundle)
@@ -288,6 +307,7 @@ def modules(bundle: dict[str, t.Any]) -> dict[str, str]:
         used = set(re.findall(r"[A-Za-z_]+", " ".join(body)))
         imports = [f"from {TYPING_NAMES[n]} import {n}" for n in sorted(TYPING_NAMES) if n in used]
         imports += [f"from .models_{g} import {n}" for g, n in others if n in used]
+        imports += [f"from .models_enums import {n}" for n in sorted(models.enums) if n in used]
         lines = [header, "if TYPE_CHECKING:  # names for mypy only: the values are strings"]
         imports.sort(key=lambda line: (line.startswith("from ."), line))
         relative = next((i for i, line in enumerate(imports) if line.startswith("from .")), None)
@@ -297,7 +317,9 @@ def modules(bundle: dict[str, t.Any]) -> dict[str, str]:
         lines += ["", "__all__ = [", *[f"    {n!r}," for n in names], "]", "", ""]
         lines += body
         texts[f"models_{group}.py"] = "\n".join(lines).rstrip() + "\n"
+    texts["models_enums.py"] = enums_module(bundle)
     exports = sorted((models.group(n), n) for n in models.types)
+    exports += [("enums", n) for n in sorted(models.enums)]
     index = [
         '"""OpenActive\'s models as TypedDicts, and item_schema to publish them (generated)."""',
         "",

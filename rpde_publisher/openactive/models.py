@@ -4,6 +4,19 @@
 # rpde_publisher/openactive/definitions.json: npm @openactive/data-models (MIT), versions/2.x,
 # version 3.0.9. Do not edit: change the generator and regenerate.
 
+from .models_enums import BrokerType
+from .models_enums import DayOfWeek
+from .models_enums import EventAttendanceModeEnumeration
+from .models_enums import EventStatusType
+from .models_enums import GenderRestrictionType
+from .models_enums import GenderType
+from .models_enums import OpenBookingFlowRequirement
+from .models_enums import OrderCreationStatus
+from .models_enums import OrderItemStatus
+from .models_enums import OrderProposalStatus
+from .models_enums import PaymentMethod
+from .models_enums import RequiredStatusType
+from .models_enums import TaxMode
 from .models_events import CourseInstance
 from .models_events import Event
 from .models_events import EventSeries
@@ -52,14 +65,20 @@ __all__ = [
     'AudioObject',
     'BabyChanging',
     'Brand',
+    'BrokerType',
     'ChangingFacilities',
     'Concept',
     'Course',
     'CourseInstance',
     'Creche',
+    'DayOfWeek',
     'Event',
+    'EventAttendanceModeEnumeration',
     'EventSeries',
+    'EventStatusType',
     'FacilityUse',
+    'GenderRestrictionType',
+    'GenderType',
     'GeoCoordinates',
     'HeadlineEvent',
     'ImageObject',
@@ -70,22 +89,29 @@ __all__ = [
     'Offer',
     'OfferOverride',
     'OnDemandEvent',
+    'OpenBookingFlowRequirement',
     'OpeningHoursSpecification',
+    'OrderCreationStatus',
+    'OrderItemStatus',
+    'OrderProposalStatus',
     'Organization',
     'Parking',
     'PartialSchedule',
+    'PaymentMethod',
     'Person',
     'Place',
     'PostalAddress',
     'PrivacyPolicy',
     'PropertyValue',
     'QuantitativeValue',
+    'RequiredStatusType',
     'Schedule',
     'ScheduledSession',
     'SessionSeries',
     'Showers',
     'Slot',
     'SportsActivityLocation',
+    'TaxMode',
     'Terms',
     'TermsOfUse',
     'Toilets',

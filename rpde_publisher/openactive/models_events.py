@@ -16,6 +16,9 @@ if TYPE_CHECKING:  # names for mypy only: the values are strings
     from datetime import timedelta
     from typing import Literal
 
+    from .models_enums import EventAttendanceModeEnumeration
+    from .models_enums import EventStatusType
+    from .models_enums import GenderRestrictionType
     from .models_facilities import Course
     from .models_facilities import Offer
     from .models_facilities import OfferOverride
@@ -66,10 +69,10 @@ CourseInstance = TypedDict(
         'description': 'str | None',
         'duration': 'str | timedelta | None',
         'endDate': Required['str | date'],
-        'eventAttendanceMode': "Literal['https://schema.org/OfflineEventAttendanceMode', 'https://schema.org/MixedEventAttendanceMode', 'https://schema.org/OnlineEventAttendanceMode'] | None",  # noqa: E501
+        'eventAttendanceMode': 'EventAttendanceModeEnumeration | None',
         'eventSchedule': 'list[Schedule | PartialSchedule] | None',
-        'eventStatus': "Literal['https://schema.org/EventCancelled', 'https://schema.org/EventPostponed', 'https://schema.org/EventRescheduled', 'https://schema.org/EventScheduled'] | None",  # noqa: E501
-        'genderRestriction': "Literal['https://openactive.io/NoRestriction', 'https://openactive.io/MaleOnly', 'https://openactive.io/FemaleOnly'] | None",  # noqa: E501
+        'eventStatus': 'EventStatusType | None',
+        'genderRestriction': 'GenderRestrictionType | None',
         'identifier': 'str | int | PropertyValue | list[PropertyValue] | None',
         'image': 'list[ImageObject] | None',
         'instanceOfCourse': 'Course | None',
@@ -116,9 +119,9 @@ Event = TypedDict(
         'description': 'str | None',
         'duration': 'str | timedelta | None',
         'endDate': 'str | datetime | None',
-        'eventAttendanceMode': "Literal['https://schema.org/OfflineEventAttendanceMode', 'https://schema.org/MixedEventAttendanceMode', 'https://schema.org/OnlineEventAttendanceMode'] | None",  # noqa: E501
-        'eventStatus': "Literal['https://schema.org/EventCancelled', 'https://schema.org/EventPostponed', 'https://schema.org/EventRescheduled', 'https://schema.org/EventScheduled'] | None",  # noqa: E501
-        'genderRestriction': "Literal['https://openactive.io/NoRestriction', 'https://openactive.io/MaleOnly', 'https://openactive.io/FemaleOnly'] | None",  # noqa: E501
+        'eventAttendanceMode': 'EventAttendanceModeEnumeration | None',
+        'eventStatus': 'EventStatusType | None',
+        'genderRestriction': 'GenderRestrictionType | None',
         'identifier': 'str | int | PropertyValue | list[PropertyValue] | None',
         'image': 'list[ImageObject] | None',
         'isAccessibleForFree': 'bool | None',
@@ -165,9 +168,9 @@ EventSeries = TypedDict(
         'description': 'str | None',
         'duration': 'str | timedelta | None',
         'endDate': 'str | datetime | None',
-        'eventAttendanceMode': "Literal['https://schema.org/OfflineEventAttendanceMode', 'https://schema.org/MixedEventAttendanceMode', 'https://schema.org/OnlineEventAttendanceMode'] | None",  # noqa: E501
-        'eventStatus': "Literal['https://schema.org/EventCancelled', 'https://schema.org/EventPostponed', 'https://schema.org/EventRescheduled', 'https://schema.org/EventScheduled'] | None",  # noqa: E501
-        'genderRestriction': "Literal['https://openactive.io/NoRestriction', 'https://openactive.io/MaleOnly', 'https://openactive.io/FemaleOnly'] | None",  # noqa: E501
+        'eventAttendanceMode': 'EventAttendanceModeEnumeration | None',
+        'eventStatus': 'EventStatusType | None',
+        'genderRestriction': 'GenderRestrictionType | None',
         'identifier': 'str | int | PropertyValue | list[PropertyValue] | None',
         'image': 'list[ImageObject] | None',
         'isAccessibleForFree': 'bool | None',
@@ -213,9 +216,9 @@ HeadlineEvent = TypedDict(
         'description': 'str | None',
         'duration': 'str | timedelta | None',
         'endDate': 'str | datetime | None',
-        'eventAttendanceMode': "Literal['https://schema.org/OfflineEventAttendanceMode', 'https://schema.org/MixedEventAttendanceMode', 'https://schema.org/OnlineEventAttendanceMode'] | None",  # noqa: E501
-        'eventStatus': "Literal['https://schema.org/EventCancelled', 'https://schema.org/EventPostponed', 'https://schema.org/EventRescheduled', 'https://schema.org/EventScheduled'] | None",  # noqa: E501
-        'genderRestriction': "Literal['https://openactive.io/NoRestriction', 'https://openactive.io/MaleOnly', 'https://openactive.io/FemaleOnly'] | None",  # noqa: E501
+        'eventAttendanceMode': 'EventAttendanceModeEnumeration | None',
+        'eventStatus': 'EventStatusType | None',
+        'genderRestriction': 'GenderRestrictionType | None',
         'identifier': 'str | int | PropertyValue | list[PropertyValue] | None',
         'image': 'list[ImageObject] | None',
         'isAccessibleForFree': 'bool | None',
@@ -261,9 +264,9 @@ OnDemandEvent = TypedDict(
         'description': 'str | None',
         'duration': 'str | timedelta | None',
         'endDate': 'str | datetime | None',
-        'eventAttendanceMode': "Literal['https://schema.org/OfflineEventAttendanceMode', 'https://schema.org/MixedEventAttendanceMode', 'https://schema.org/OnlineEventAttendanceMode'] | None",  # noqa: E501
-        'eventStatus': "Literal['https://schema.org/EventCancelled', 'https://schema.org/EventPostponed', 'https://schema.org/EventRescheduled', 'https://schema.org/EventScheduled'] | None",  # noqa: E501
-        'genderRestriction': "Literal['https://openactive.io/NoRestriction', 'https://openactive.io/MaleOnly', 'https://openactive.io/FemaleOnly'] | None",  # noqa: E501
+        'eventAttendanceMode': 'EventAttendanceModeEnumeration | None',
+        'eventStatus': 'EventStatusType | None',
+        'genderRestriction': 'GenderRestrictionType | None',
         'identifier': 'str | int | PropertyValue | list[PropertyValue] | None',
         'image': 'list[ImageObject] | None',
         'isAccessibleForFree': 'bool | None',

@@ -17,6 +17,11 @@ if TYPE_CHECKING:  # names for mypy only: the values are strings
     from datetime import timedelta
     from typing import Literal
 
+    from .models_enums import DayOfWeek
+    from .models_enums import GenderRestrictionType
+    from .models_enums import OpenBookingFlowRequirement
+    from .models_enums import PaymentMethod
+    from .models_enums import RequiredStatusType
     from .models_places import Place
     from .models_places import SportsActivityLocation
     from .models_sessions import Slot
@@ -52,7 +57,7 @@ Course = TypedDict(
         'author': 'Organization | Person | str | None',
         'category': 'list[str] | list[Concept] | None',
         'description': 'str | None',
-        'genderRestriction': "Literal['https://openactive.io/NoRestriction', 'https://openactive.io/MaleOnly', 'https://openactive.io/FemaleOnly'] | None",  # noqa: E501
+        'genderRestriction': 'GenderRestrictionType | None',
         'identifier': 'str | int | PropertyValue | list[PropertyValue] | None',
         'image': 'list[ImageObject] | None',
         'level': 'list[str] | list[Concept] | None',
@@ -140,7 +145,7 @@ Offer = TypedDict(
     {
         '@type': "Literal['Offer'] | None",
         '@id': 'str | None',
-        'acceptedPaymentMethod': "list[Literal['http://purl.org/goodrelations/v1#Cash', 'http://purl.org/goodrelations/v1#PaymentMethodCreditCard']] | None",  # noqa: E501
+        'acceptedPaymentMethod': 'list[PaymentMethod] | None',
         # Deprecated: Use `ageRestriction` instead of `ageRange` within the `Offer` for
         # cases where the `Offer` is age restricted.
         'ageRange': 'QuantitativeValue | None',
@@ -151,9 +156,9 @@ Offer = TypedDict(
         'identifier': 'str | int | PropertyValue | list[PropertyValue] | None',
         'latestCancellationBeforeStartDate': 'str | timedelta | None',
         'name': 'str | None',
-        'openBookingFlowRequirement': "list[Literal['https://openactive.io/OpenBookingIntakeForm', 'https://openactive.io/OpenBookingAttendeeDetails', 'https://openactive.io/OpenBookingApproval', 'https://openactive.io/OpenBookingNegotiation', 'https://openactive.io/OpenBookingMessageExchange']] | None",  # noqa: E501
-        'openBookingInAdvance': "Literal['https://openactive.io/Required', 'https://openactive.io/Optional', 'https://openactive.io/Unavailable'] | None",  # noqa: E501
-        'openBookingPrepayment': "Literal['https://openactive.io/Required', 'https://openactive.io/Optional', 'https://openactive.io/Unavailable'] | None",  # noqa: E501
+        'openBookingFlowRequirement': 'list[OpenBookingFlowRequirement] | None',
+        'openBookingInAdvance': 'RequiredStatusType | None',
+        'openBookingPrepayment': 'RequiredStatusType | None',
         'price': 'float | None',
         'priceCurrency': 'str | None',
         'url': 'str | None',
@@ -170,7 +175,7 @@ OfferOverride = TypedDict(
     {
         '@type': "Literal['OfferOverride'] | None",
         '@id': 'str | None',
-        'acceptedPaymentMethod': "list[Literal['http://purl.org/goodrelations/v1#Cash', 'http://purl.org/goodrelations/v1#PaymentMethodCreditCard']] | None",  # noqa: E501
+        'acceptedPaymentMethod': 'list[PaymentMethod] | None',
         # Deprecated: Use `ageRestriction` instead of `ageRange` within the `Offer` for
         # cases where the `Offer` is age restricted.
         'ageRange': 'QuantitativeValue | None',
@@ -181,9 +186,9 @@ OfferOverride = TypedDict(
         'identifier': 'str | int | PropertyValue | list[PropertyValue] | None',
         'latestCancellationBeforeStartDate': 'str | timedelta | None',
         'name': 'str | None',
-        'openBookingFlowRequirement': "list[Literal['https://openactive.io/OpenBookingIntakeForm', 'https://openactive.io/OpenBookingAttendeeDetails', 'https://openactive.io/OpenBookingApproval', 'https://openactive.io/OpenBookingNegotiation', 'https://openactive.io/OpenBookingMessageExchange']] | None",  # noqa: E501
-        'openBookingInAdvance': "Literal['https://openactive.io/Required', 'https://openactive.io/Optional', 'https://openactive.io/Unavailable'] | None",  # noqa: E501
-        'openBookingPrepayment': "Literal['https://openactive.io/Required', 'https://openactive.io/Optional', 'https://openactive.io/Unavailable'] | None",  # noqa: E501
+        'openBookingFlowRequirement': 'list[OpenBookingFlowRequirement] | None',
+        'openBookingInAdvance': 'RequiredStatusType | None',
+        'openBookingPrepayment': 'RequiredStatusType | None',
         'price': 'float | None',
         'priceCurrency': 'str | None',
         'url': 'str | None',
@@ -200,7 +205,7 @@ OpeningHoursSpecification = TypedDict(
     {
         '@type': Required["Literal['OpeningHoursSpecification']"],
         'closes': Required['str | time'],
-        'dayOfWeek': Required["list[Literal['https://schema.org/Monday', 'https://schema.org/Tuesday', 'https://schema.org/Wednesday', 'https://schema.org/Thursday', 'https://schema.org/Friday', 'https://schema.org/Saturday', 'https://schema.org/Sunday', 'https://schema.org/PublicHolidays']]"],  # noqa: E501
+        'dayOfWeek': Required['list[DayOfWeek]'],
         'opens': Required['str | time'],
         'validFrom': 'str | date | None',
         'validThrough': 'str | date | None',
@@ -214,7 +219,7 @@ PartialSchedule = TypedDict(
     'PartialSchedule',
     {
         '@type': Required["Literal['PartialSchedule']"],
-        'byDay': "list[Literal['https://schema.org/Monday', 'https://schema.org/Tuesday', 'https://schema.org/Wednesday', 'https://schema.org/Thursday', 'https://schema.org/Friday', 'https://schema.org/Saturday', 'https://schema.org/Sunday', 'https://schema.org/PublicHolidays']] | list[str] | None",  # noqa: E501
+        'byDay': 'list[DayOfWeek] | list[str] | None',
         'byMonth': 'list[int] | None',
         'byMonthDay': 'list[int] | None',
         'duration': 'str | timedelta | None',
@@ -240,7 +245,7 @@ Schedule = TypedDict(
     'Schedule',
     {
         '@type': Required["Literal['Schedule']"],
-        'byDay': "list[Literal['https://schema.org/Monday', 'https://schema.org/Tuesday', 'https://schema.org/Wednesday', 'https://schema.org/Thursday', 'https://schema.org/Friday', 'https://schema.org/Saturday', 'https://schema.org/Sunday', 'https://schema.org/PublicHolidays']] | list[str] | None",  # noqa: E501
+        'byDay': 'list[DayOfWeek] | list[str] | None',
         'byMonth': 'list[int] | None',
         'byMonthDay': 'list[int] | None',
         'duration': 'str | timedelta | None',

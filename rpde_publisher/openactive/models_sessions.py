@@ -15,6 +15,9 @@ if TYPE_CHECKING:  # names for mypy only: the values are strings
     from datetime import timedelta
     from typing import Literal
 
+    from .models_enums import EventAttendanceModeEnumeration
+    from .models_enums import EventStatusType
+    from .models_enums import GenderRestrictionType
     from .models_events import CourseInstance
     from .models_events import Event
     from .models_events import EventSeries
@@ -62,9 +65,9 @@ ScheduledSession = TypedDict(
         'description': 'str | None',
         'duration': 'str | timedelta | None',
         'endDate': 'str | datetime | None',
-        'eventAttendanceMode': "Literal['https://schema.org/OfflineEventAttendanceMode', 'https://schema.org/MixedEventAttendanceMode', 'https://schema.org/OnlineEventAttendanceMode'] | None",  # noqa: E501
-        'eventStatus': "Literal['https://schema.org/EventCancelled', 'https://schema.org/EventPostponed', 'https://schema.org/EventRescheduled', 'https://schema.org/EventScheduled'] | None",  # noqa: E501
-        'genderRestriction': "Literal['https://openactive.io/NoRestriction', 'https://openactive.io/MaleOnly', 'https://openactive.io/FemaleOnly'] | None",  # noqa: E501
+        'eventAttendanceMode': 'EventAttendanceModeEnumeration | None',
+        'eventStatus': 'EventStatusType | None',
+        'genderRestriction': 'GenderRestrictionType | None',
         'identifier': 'str | int | PropertyValue | list[PropertyValue] | None',
         'image': 'list[ImageObject] | None',
         'isAccessibleForFree': 'bool | None',
@@ -110,10 +113,10 @@ SessionSeries = TypedDict(
         'description': 'str | None',
         'duration': 'str | timedelta | None',
         'endDate': 'str | datetime | None',
-        'eventAttendanceMode': "Literal['https://schema.org/OfflineEventAttendanceMode', 'https://schema.org/MixedEventAttendanceMode', 'https://schema.org/OnlineEventAttendanceMode'] | None",  # noqa: E501
+        'eventAttendanceMode': 'EventAttendanceModeEnumeration | None',
         'eventSchedule': 'list[Schedule | PartialSchedule] | None',
-        'eventStatus': "Literal['https://schema.org/EventCancelled', 'https://schema.org/EventPostponed', 'https://schema.org/EventRescheduled', 'https://schema.org/EventScheduled'] | None",  # noqa: E501
-        'genderRestriction': "Literal['https://openactive.io/NoRestriction', 'https://openactive.io/MaleOnly', 'https://openactive.io/FemaleOnly'] | None",  # noqa: E501
+        'eventStatus': 'EventStatusType | None',
+        'genderRestriction': 'GenderRestrictionType | None',
         'identifier': 'str | int | PropertyValue | list[PropertyValue] | None',
         'image': 'list[ImageObject] | None',
         'isAccessibleForFree': 'bool | None',
@@ -159,10 +162,10 @@ Slot = TypedDict(
         'description': 'str | None',
         'duration': Required['str | timedelta'],
         'endDate': 'str | datetime | None',
-        'eventAttendanceMode': "Literal['https://schema.org/OfflineEventAttendanceMode', 'https://schema.org/MixedEventAttendanceMode', 'https://schema.org/OnlineEventAttendanceMode'] | None",  # noqa: E501
-        'eventStatus': "Literal['https://schema.org/EventCancelled', 'https://schema.org/EventPostponed', 'https://schema.org/EventRescheduled', 'https://schema.org/EventScheduled'] | None",  # noqa: E501
+        'eventAttendanceMode': 'EventAttendanceModeEnumeration | None',
+        'eventStatus': 'EventStatusType | None',
         'facilityUse': Required['FacilityUse | IndividualFacilityUse | str'],
-        'genderRestriction': "Literal['https://openactive.io/NoRestriction', 'https://openactive.io/MaleOnly', 'https://openactive.io/FemaleOnly'] | None",  # noqa: E501
+        'genderRestriction': 'GenderRestrictionType | None',
         'identifier': 'str | int | PropertyValue | list[PropertyValue] | None',
         'image': 'list[ImageObject] | None',
         'isAccessibleForFree': 'bool | None',

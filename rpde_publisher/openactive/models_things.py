@@ -14,6 +14,8 @@ if TYPE_CHECKING:  # names for mypy only: the values are strings
     from datetime import datetime
     from typing import Literal
 
+    from .models_enums import GenderType
+    from .models_enums import TaxMode
     from .models_places import PostalAddress
 
 __all__ = [
@@ -125,7 +127,7 @@ Organization = TypedDict(
         'logo': 'ImageObject | None',
         'name': Required['str'],
         'sameAs': 'list[str] | None',
-        'taxMode': "Literal['https://openactive.io/TaxGross', 'https://openactive.io/TaxNet'] | None",  # noqa: E501
+        'taxMode': 'TaxMode | None',
         'telephone': 'str | None',
         'termsOfService': 'list[Terms | PrivacyPolicy | TermsOfUse] | None',
         'url': 'str | None',
@@ -146,7 +148,7 @@ Person = TypedDict(
         'email': 'str | None',
         'emergencyContact': 'Person | None',
         'familyName': 'str | None',
-        'gender': "Literal['https://schema.org/Male', 'https://schema.org/Female'] | str | None",
+        'gender': 'GenderType | str | None',
         'givenName': 'str | None',
         'identifier': 'str | int | PropertyValue | list[PropertyValue] | None',
         'isOpenBookingAllowed': 'bool | None',
@@ -155,7 +157,7 @@ Person = TypedDict(
         'logo': 'ImageObject | None',
         'name': 'str | None',
         'sameAs': 'list[str] | None',
-        'taxMode': "Literal['https://openactive.io/TaxGross', 'https://openactive.io/TaxNet'] | None",  # noqa: E501
+        'taxMode': 'TaxMode | None',
         'telephone': 'str | None',
         'termsOfService': 'list[Terms | PrivacyPolicy | TermsOfUse] | None',
         'url': 'str | None',
