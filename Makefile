@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest conformance docs bench bench-quick wrk clean chromium load-test nginx
+.PHONY: run test lint typecheck pytest conformance docs openactive-models bench bench-quick wrk clean chromium load-test nginx
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,11 @@ conformance: $(STAMP) node_modules/.installed
 	$(BIN)/python -m conformance.check_feeds
 	$(BIN)/python -m conformance.check_dataset_site
 	$(BIN)/python -m conformance.check_items
+
+## OpenActive's definitions and typed building blocks (rpde_publisher/openactive), regenerated
+## from the npm @openactive/data-models pinned in package.json: run after bumping the pin.
+openactive-models: $(STAMP) node_modules/.installed
+	$(BIN)/python -m tools.generate_openactive
 
 docs: $(STAMP)
 	$(BIN)/sphinx-build -q -W --keep-going -b html docs docs/_build/html

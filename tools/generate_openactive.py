@@ -6,7 +6,9 @@ Reads ``node_modules/@openactive/data-models/versions/2.x`` (installed by ``npm 
 the committed package.json) and writes ``rpde_publisher/openactive/definitions.json``: every
 model's rules (fields, value types, required, recommended, must-not-include, deprecations)
 and the enumerations, as OpenActive publishes them, with the validation modes of open
-data (feeds, dataset sites, data catalogues) and without the booking API's.
+data (feeds, dataset sites, data catalogues) and without the booking API's; and, from
+that, the typed building blocks ``rpde_publisher/openactive/models*.py`` (TypedDicts of
+every type an open opportunity feed reaches, see tools/openactive_models.py).
 ``--check`` writes nothing and exits 1 when a committed file differs from what it would write.
 """
 
@@ -16,6 +18,8 @@ import argparse
 import json
 import sys
 from pathlib import Path
+
+from tools import openactive_models
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "node_modules" / "@openactive" / "data-models"
@@ -69,7 +73,9 @@ def definitions() -> str:
 
 def outputs() -> dict[Path, str]:
     """Every generated file and the text it should hold."""
-    return {DEFINITIONS: definitions()}
+    text = definitions()
+    typed = openactive_models.modules(json.loads(text))
+    return {DEFINITIONS: text} | {DEFINITIONS.parent / file: body for file, body in typed.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
