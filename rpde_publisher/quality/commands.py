@@ -9,6 +9,7 @@ import typing as t
 import click
 from flask import current_app
 from flask import url_for
+from flask.cli import with_appcontext
 
 from ..counting import count_items
 from ..responses import absolute_url
@@ -71,6 +72,7 @@ def _bar(length: int, label: str) -> t.Any:
 
 
 @click.command("quality")
+@with_appcontext
 @click.argument("feeds", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="A JSON array, one object per feed.")
 def quality_command(feeds: tuple[str, ...], as_json: bool) -> None:
@@ -123,6 +125,7 @@ def _print_figures(figures: dict[str, t.Any]) -> None:
 
 
 @click.command("check-items")
+@with_appcontext
 @click.argument("feed")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per message, a line each.")
 def check_items_command(feed: str, as_json: bool) -> None:
