@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import tracemalloc
 import typing as t
@@ -19,12 +20,18 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
 from sqlalchemy.orm import Session
 
 from rpde_publisher import FeedMixin
 from rpde_publisher import RPDE
 from rpde_publisher.quality.commands import CHECKER_KEY
+from rpde_publisher.quality.commands import feed_url
+from rpde_publisher.quality.figures import has_figure
 from rpde_publisher.quality.items import iter_items
+from rpde_publisher.quality.items import LiveItem
+from rpde_publisher.quality.parents import parent_feeds
+from rpde_publisher.quality.parents import resolve_parents
 
 from .models import make_app
 
@@ -71,6 +78,7 @@ class Occurrence(FeedMixin, Base):
     series_id: Mapped[int] = mapped_column(ForeignKey("q_series.id"))
     name: Mapped[str] = mapped_column(String(100))
     start: Mapped[str] = mapped_column(String(40))
+    series: Mapped[Series] = relationship()
 
 
 class Pitch(FeedMixin, Base):
@@ -116,9 +124,13 @@ class PitchSchema(Schema):
 
 @pytest.fixture
 def rpde() -> RPDE:
+    return make_rpde(parent="series")
+
+
+def make_rpde(**occurrence_options: t.Any) -> RPDE:
     rpde = RPDE()
     rpde.feed(Series, kind="SessionSeries", schema=SeriesSchema)
-    rpde.feed(Occurrence, kind="ScheduledSession", schema=OccurrenceSchema)
+    rpde.feed(Occurrence, kind="ScheduledSession", schema=OccurrenceSchema, **occurrence_options)
     rpde.feed(Pitch, kind="FacilityUse", schema=PitchSchema)
     return rpde
 
@@ -199,6 +211,36 @@ def test_children_take_figures_from_the_parent_their_superevent_names(app: Flask
     assert sessions["status"] == "OK"
 
 
+def test_without_parent_the_parent_feed_is_found_by_kind() -> None:
+    rpde = make_rpde()
+    feeds = list(rpde.feeds)
+    sessions = rpde.feeds.get("scheduled-sessions")
+    assert sessions is not None
+    assert [feed.name for feed in parent_feeds(sessions, feeds)] == ["session-series"]
+    with_link = make_rpde(parent="series").feeds.get("scheduled-sessions")
+    assert with_link is not None
+    assert [feed.name for feed in parent_feeds(with_link, feeds)] == ["session-series"]
+
+
+def test_an_embedded_parent_is_read_as_it_is(engine: Engine, rpde: RPDE) -> None:
+    embedded = {"location": {"address": {"postalCode": "AB1 2CD"}}}
+    items = [LiveItem(0, 1, {"superEvent": embedded}), LiveItem(1, 2, {"name": "x"})]
+    with engine.connect() as connection:
+        assert resolve_parents(connection, items, list(rpde.feeds)) == {0: embedded}
+    assert has_figure("location", embedded)
+
+
+def test_feed_url_without_base_url_uses_server_name(engine: Engine, rpde: RPDE) -> None:
+    app = make_app(engine, rpde)
+    with app.app_context():
+        feed = rpde.feeds.get("facility-uses")
+        assert feed is not None
+        assert feed_url(rpde, feed) == "http://localhost/openactive/feeds/facility-uses"
+    app.config["SERVER_NAME"] = "data.example.net"
+    with app.app_context():
+        assert feed_url(rpde, feed) == "http://data.example.net/openactive/feeds/facility-uses"
+
+
 def test_kinds_that_never_carry_a_figure_give_null_and_failures_give_error(app: Flask) -> None:
     pitches = figures_of(app, "facility-uses")["facility-uses"]
     assert pitches["start_date_completeness"] is None
@@ -257,6 +299,15 @@ def test_unknown_feed_is_a_usage_error(app: Flask, command: list[str]) -> None:
     assert result.exit_code == 2
     assert "no feed named 'nope'" in result.output
     assert "session-series" in result.output
+
+
+def test_without_a_checker_the_commands_say_what_is_missing(app: Flask) -> None:
+    if importlib.util.find_spec("rpde_publisher.openactive.checks") is not None:
+        pytest.skip("the item checks are installed")
+    del app.extensions[CHECKER_KEY]
+    result = invoke(app, "check-items", "facility-uses")
+    assert result.exit_code == 1
+    assert "item checks (rpde_publisher.openactive.checks) are not installed" in result.output
 
 
 def _peak_streaming(app: Flask, engine: Engine, first: int, count: int) -> tuple[int, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 import typing as t
@@ -64,7 +65,15 @@ CHECKER_KEY = "rpde_item_checker"
 
 
 def _checker() -> Checker:
-    return t.cast(Checker, current_app.extensions.get(CHECKER_KEY, default_checker))
+    checker = current_app.extensions.get(CHECKER_KEY)
+    if checker is not None:
+        return t.cast(Checker, checker)
+    if importlib.util.find_spec("rpde_publisher.openactive.checks") is None:
+        raise click.ClickException(
+            "The item checks (rpde_publisher.openactive.checks) are not installed; put a"
+            f" checker in app.extensions[{CHECKER_KEY!r}] to run these commands."
+        )
+    return default_checker
 
 
 def _bar(length: int, label: str) -> t.Any:
