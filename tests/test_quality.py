@@ -27,6 +27,7 @@ from rpde_publisher import FeedMixin
 from rpde_publisher import RPDE
 from rpde_publisher.quality.commands import CHECKER_KEY
 from rpde_publisher.quality.commands import feed_url
+from rpde_publisher.quality.figures import feed_figures
 from rpde_publisher.quality.figures import has_figure
 from rpde_publisher.quality.items import iter_items
 from rpde_publisher.quality.items import LiveItem
@@ -308,6 +309,45 @@ def test_without_a_checker_the_commands_say_what_is_missing(app: Flask) -> None:
     result = invoke(app, "check-items", "facility-uses")
     assert result.exit_code == 1
     assert "item checks (rpde_publisher.openactive.checks) are not installed" in result.output
+
+
+def _peak_figures(app: Flask, engine: Engine, first: int, count: int) -> tuple[int, int]:
+    """Peak traced memory of the figures of the occurrences feed after adding ``count``
+    children (rendered on read: raw SQL stores no data), each naming its parent by URL."""
+    with engine.begin() as connection:
+        connection.execute(
+            insert(Series),
+            [{"id": n, "name": f"S{n}", "lat": "51.0"} for n in range(first, first + count)],
+        )
+        connection.execute(
+            insert(Occurrence),
+            [
+                {"id": n, "series_id": n, "name": "x" * 200, "start": FUTURE}
+                for n in range(first, first + count)
+            ],
+        )
+    rpde = app.extensions["rpde_publisher"]
+    feed = rpde.feeds.get("scheduled-sessions")
+    with engine.connect() as connection:
+        tracemalloc.start()
+        figures = feed_figures(
+            connection, feed, feeds=list(rpde.feeds), feed_url="u", checker=small_checker
+        )
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return figures["items"], peak
+
+
+def test_figures_run_in_bounded_memory(app: Flask, engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("memory measured once, on SQLite")
+    items, small = _peak_figures(app, engine, 100, 2_000)
+    assert items == 2_002
+    items, large = _peak_figures(app, engine, 100_000, 20_000)
+    assert items == 22_002
+    # Children and their parents held whole would take tens of MB: bounded by a batch.
+    assert large < 2 * small + 500_000, (small, large)
+    assert large < 8_000_000
 
 
 def _peak_streaming(app: Flask, engine: Engine, first: int, count: int) -> tuple[int, int]:
