@@ -389,3 +389,10 @@ def validate_command(target: str | None, dataset_site: bool, **options: t.Any) -
     with wsgi_client(app, base_url=origin) as client:
         url = f"{origin}{state.settings.url_prefix}/feeds/{feed.name}"
         sys.exit(run_validation(url, WalkOptions(**options), client=client, database=database))
+
+
+from .quality.commands import check_items_command  # noqa: E402
+from .quality.commands import quality_command  # noqa: E402
+
+rpde_cli.add_command(quality_command)
+rpde_cli.add_command(check_items_command)
