@@ -15,12 +15,16 @@ from flask.cli import AppGroup
 from sqlalchemy.engine import Connection
 
 from .feed import Feed
+from .quality.commands import check_items_command
+from .quality.commands import quality_command
 from .validate.command import dataset_site_option
 from .validate.command import validation_options
 
 __all__ = ["get_extension", "rpde_cli"]
 
 rpde_cli = AppGroup("rpde", help="Publish and look after the app's OpenActive RPDE feeds.")
+rpde_cli.add_command(quality_command)
+rpde_cli.add_command(check_items_command)
 
 
 if t.TYPE_CHECKING:
@@ -389,10 +393,3 @@ def validate_command(target: str | None, dataset_site: bool, **options: t.Any) -
     with wsgi_client(app, base_url=origin) as client:
         url = f"{origin}{state.settings.url_prefix}/feeds/{feed.name}"
         sys.exit(run_validation(url, WalkOptions(**options), client=client, database=database))
-
-
-from .quality.commands import check_items_command  # noqa: E402
-from .quality.commands import quality_command  # noqa: E402
-
-rpde_cli.add_command(quality_command)
-rpde_cli.add_command(check_items_command)
