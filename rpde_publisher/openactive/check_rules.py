@@ -1,0 +1,366 @@
+"""The data models' rules, precomputed per type once, and the walk that applies them to an item."""
+
+from __future__ import annotations
+
+import json
+import re
+import typing as t
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from .value_types import check_value_type
+from .value_types import is_currency_code
+from .value_types import is_url
+from .vocabulary import ConceptList
+from .vocabulary import Vocabularies
+
+__all__ = ["ItemMessage", "Severity", "walk_item"]
+
+Severity = t.Literal["failure", "warning", "suggestion"]
+_IDENTIFIER = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
+#: Field names the models write bare and the data writes as JSON-LD keywords.
+_KEYWORDS = {"type": "@type", "id": "@id"}
+_FORMATS = {f"https://schema.org/{x}" for x in ("DateTime", "Date", "Time", "Duration")}
+_PLAIN = {
+    f"https://schema.org/{x}" for x in ("Text", "URL", "Boolean", "Integer", "Number", "Float")
+}
+_ACTIVITY_SCHEMES = {"https://openactive.io/activity-list"}
+_FACILITY_SCHEMES = {"https://openactive.io/facility-types"}
+
+
+@dataclass(frozen=True)
+class ItemMessage:
+    """One thing a check found in an item, at a JSONPath written as the Node validator writes it."""
+
+    path: str
+    severity: Severity
+    rule: str
+    message: str
+
+
+@dataclass(frozen=True)
+class _Model:
+    name: str
+    fields: Mapping[str, Mapping[str, t.Any]]
+    required: tuple[str, ...]
+    recommended: tuple[str, ...]
+    shall_not_include: tuple[str, ...]
+    not_in_spec: frozenset[str]
+    required_options: tuple[tuple[str, ...], ...]
+
+
+@cache
+def _definitions() -> Mapping[str, t.Any]:
+    with (Path(__file__).parent / "definitions.json").open(encoding="utf-8") as file:
+        return json.load(file)  # type: ignore[no-any-return]
+
+
+@cache
+def _model(name: str) -> _Model | None:
+    models = _definitions()["models"]
+    raw = models.get(name)
+    if raw is None:
+        return None
+    fields: dict[str, Mapping[str, t.Any]] = {}
+    parent = raw.get("subClassOf", "")
+    if parent.startswith("#") and (base := _model(parent[1:])) is not None:
+        fields.update(base.fields)
+    fields.update(raw.get("fields", {}))
+    return _Model(
+        name,
+        fields,
+        tuple(raw.get("requiredFields", ())),
+        tuple(raw.get("recommendedFields", ())),
+        tuple(raw.get("shallNotInclude", ())),
+        frozenset(raw.get("notInSpec", ())),
+        tuple(tuple(o.get("options", ())) for o in raw.get("requiredOptions", ())),
+    )
+
+
+def _path(parts: tuple[str | int, ...]) -> str:
+    out = ["$"]
+    for part in parts:
+        if isinstance(part, int):
+            out.append(f"[{part}]")
+        elif _IDENTIFIER.match(part):
+            out.append("." + part)
+        else:
+            out.append("[" + json.dumps(part) + "]")
+    return "".join(out)
+
+
+def _empty(value: object) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+class _Walk:
+    def __init__(self, vocabularies: Vocabularies) -> None:
+        self.vocabularies = vocabularies
+        self.enums: Mapping[str, Mapping[str, t.Any]] = _definitions()["enums"]
+        self.messages: list[ItemMessage] = []
+
+    def add(self, parts: tuple[str | int, ...], severity: Severity, rule: str, text: str) -> None:
+        self.messages.append(ItemMessage(_path(parts), severity, rule, text))
+
+    def node(
+        self, data: Mapping[str, t.Any], expected: str | None, parts: tuple[str | int, ...]
+    ) -> None:
+        type_name = data.get("@type", data.get("type"))
+        model = _model(type_name) if isinstance(type_name, str) else None
+        if model is None and expected is not None:
+            model = _model(expected)
+        if "@context" in data and parts:
+            self.add(
+                (*parts, "@context"),
+                "failure",
+                "field_not_in_spec",
+                "@context belongs on the root object only.",
+            )
+        if model is None:
+            if not parts:
+                self.add(
+                    ("@type",),
+                    "failure",
+                    "invalid_type",
+                    f"@type {type_name!r} is not a type of the OpenActive data models.",
+                )
+            return
+        # A session or course instance inherits its parent's fields (superEvent,
+        # instanceOfCourse); facility uses nested in a facility use inherit from it too.
+        inherits = (
+            parts
+            and parts[-2:-1] == ("individualFacilityUse",)
+            or any(isinstance(data.get(k), dict) for k in ("superEvent", "instanceOfCourse"))
+        )
+        if parts[-2:-1] == ("specialOpeningHoursSpecification",):
+            inherits = True
+        for name in () if inherits else model.required:
+            key = _KEYWORDS.get(name, name)
+            if key not in data and name not in data:
+                self.add(
+                    (*parts, key),
+                    "failure",
+                    "missing_required_field",
+                    f"Required property {key!r} is missing from {model.name}.",
+                )
+        for name in model.recommended:
+            if name not in data:
+                self.add(
+                    (*parts, name),
+                    "warning",
+                    "missing_recommended_field",
+                    f"Recommended property {name!r} is missing from {model.name}.",
+                )
+        for options in model.required_options:
+            if options and not any(_KEYWORDS.get(o, o) in data or o in data for o in options):
+                self.add(
+                    parts,
+                    "failure",
+                    "missing_required_field",
+                    f"{model.name} needs one of: {', '.join(options)}.",
+                )
+        for key, value in data.items():
+            self.field(model, key, value, (*parts, key))
+
+    def field(self, model: _Model, key: str, value: object, parts: tuple[str | int, ...]) -> None:
+        if key == "@context":
+            return
+        if _empty(value):
+            self.add(
+                parts,
+                "failure",
+                "field_is_empty",
+                f'{key!r} must not be empty (null, "", [] or {{}}).',
+            )
+            return
+        if key in ("@type", "@id"):
+            self.typed({}, key, value, parts)
+            return
+        name = key
+        if ":" in name:
+            return  # an extension (beta:, ext:) that the models do not describe
+        if name in model.shall_not_include:
+            self.add(
+                parts,
+                "failure",
+                "field_not_allowed_in_spec",
+                f"{model.name} must not include {key!r}.",
+            )
+            return
+        spec = model.fields.get(name)
+        if spec is None:
+            # Nested schema.org objects may use schema.org's other properties, which the
+            # Node validator looks up online; without that vocabulary it is only a warning.
+            severity: Severity = "failure" if len(parts) == 1 else "warning"
+            self.add(
+                parts, severity, "field_not_in_spec", f"{key!r} is not a property of {model.name}."
+            )
+            return
+        if name in model.not_in_spec:
+            self.add(
+                parts,
+                "failure",
+                "field_not_allowed_in_spec",
+                f"{key!r} is not allowed on {model.name} in the specification.",
+            )
+        if "deprecationGuidance" in spec:
+            self.add(
+                parts,
+                "warning",
+                "field_deprecated",
+                f"{key!r} is deprecated: {spec['deprecationGuidance']}",
+            )
+        if "requiredContent" in spec and value != spec["requiredContent"] and name != "type":
+            self.add(
+                parts,
+                "failure",
+                "field_not_in_defined_values",
+                f"{key!r} must be {spec['requiredContent']!r}.",
+            )
+        self.typed(spec, key, value, parts)
+        self.details(name, value, spec, parts)
+
+    def typed(
+        self, spec: Mapping[str, t.Any], key: str, value: object, parts: tuple[str | int, ...]
+    ) -> None:
+        types = [x for x in [spec.get("requiredType"), *spec.get("alternativeTypes", ())] if x]
+        models = [x for x in [spec.get("model"), *spec.get("alternativeModels", ())] if x]
+        if key == "@type" or key == "@id":
+            types = ["https://schema.org/Text"] if key == "@type" else ["https://schema.org/URL"]
+        if isinstance(value, list):
+            inner_types = [x[8:] for x in types if x.startswith("ArrayOf#")]
+            inner_models = [x[8:] for x in models if x.startswith("ArrayOf#")]
+            if not inner_types and not inner_models:
+                self.add(parts, "failure", "invalid_type", f"{key!r} must not be an array.")
+                return
+            for index, item in enumerate(value):
+                self.one(inner_types, inner_models, spec, key, item, (*parts, index))
+            return
+        self.one(
+            types,
+            [m for m in models if not m.startswith("ArrayOf#")] if types or models else [],
+            spec,
+            key,
+            value,
+            parts,
+            array_expected=any(x.startswith("ArrayOf#") for x in types + models),
+        )
+
+    def one(
+        self,
+        types: list[str],
+        models: list[str],
+        spec: Mapping[str, t.Any],
+        key: str,
+        value: object,
+        parts: tuple[str | int, ...],
+        array_expected: bool = False,
+    ) -> None:
+        if _empty(value):
+            self.add(parts, "failure", "field_is_empty", f"{key!r} must not hold empty values.")
+            return
+        if isinstance(value, dict) and models:
+            self.node(value, models[0].lstrip("#"), parts)
+            return
+        for type_name in types:
+            if check_value_type(type_name, value, self.enums):
+                return
+        if models and spec.get("allowReferencing") and is_url(value):
+            return
+        expected = ", ".join([*types, *models]) or "a value"
+        if array_expected and not types and not models:
+            expected = "an array"
+        rule = "invalid_type"
+        if isinstance(value, str) and any(x in _FORMATS for x in types):
+            rule = "invalid_format"
+        elif any(check_value_type(x, "", self.enums) is False and x not in _PLAIN for x in types):
+            rule = "field_not_in_defined_values"
+        self.add(
+            parts, "failure", rule, f"{key!r} is {json.dumps(value)[:80]}, which is not {expected}."
+        )
+
+    def details(
+        self, name: str, value: object, spec: Mapping[str, t.Any], parts: tuple[str | int, ...]
+    ) -> None:
+        minimum = spec.get("minValueInclusive")
+        if minimum is not None and isinstance(value, (int, float)) and value < minimum:
+            self.add(
+                parts,
+                "failure",
+                "below_min_value_inclusive",
+                f"{name!r} must be at least {minimum}.",
+            )
+        if name == "priceCurrency" and not is_currency_code(value):
+            self.add(
+                parts, "failure", "invalid_format", f"{value!r} is not an ISO 4217 currency code."
+            )
+        if name in ("latitude", "longitude") and isinstance(value, (int, float)):
+            bound = 90 if name == "latitude" else 180
+            if not -bound <= value <= bound:
+                self.add(parts, "failure", "invalid_format", f"{name} must be within ±{bound}.")
+        if name == "activity":
+            self.concepts(value, self.vocabularies.activities, _ACTIVITY_SCHEMES, "activity", parts)
+        if name == "facilityType":
+            self.concepts(
+                value,
+                self.vocabularies.facility_types,
+                _FACILITY_SCHEMES,
+                "facility type",
+                parts,
+                "warning",
+                "facility_type_not_in_list",
+            )
+
+    def concepts(
+        self,
+        value: object,
+        concepts: ConceptList | None,
+        schemes: set[str],
+        what: str,
+        parts: tuple[str | int, ...],
+        severity: Severity = "failure",
+        rule: str = "activity_not_in_activity_list",
+    ) -> None:
+        if concepts is None or not isinstance(value, list):
+            return
+        for index, concept in enumerate(value):
+            if not isinstance(concept, dict):
+                continue
+            scheme = concept.get("inScheme")
+            if scheme is not None and scheme.rstrip("/") not in schemes:
+                continue  # a concept of another scheme: not this list's to judge
+            key = concept.get("@id", concept.get("id"))
+            label = concept.get("prefLabel")
+            if isinstance(key, str) and key in concepts.labels:
+                if label is not None and label != concepts.labels[key]:
+                    self.add(
+                        (*parts, index),
+                        severity,
+                        rule,
+                        f"The {what} {key} is labelled {concepts.labels[key]!r}, not {label!r}.",
+                    )
+            elif key is not None or label is not None:
+                self.add(
+                    (*parts, index),
+                    severity,
+                    rule,
+                    f"The {what} {key or label!r} is not in {concepts.scheme}.",
+                )
+
+
+def walk_item(data: Mapping[str, t.Any], vocabularies: Vocabularies) -> list[ItemMessage]:
+    """Every message for the item ``data`` (the root of an opportunity)."""
+    walk = _Walk(vocabularies)
+    context = data.get("@context")
+    contexts = context if isinstance(context, list) else [context]
+    if "https://openactive.io/" not in contexts:
+        walk.add(
+            ("@context",),
+            "failure",
+            "missing_required_field",
+            "The root object needs an @context that includes https://openactive.io/.",
+        )
+    walk.node(data, None, ())
+    return walk.messages

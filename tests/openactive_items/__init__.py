@@ -1,0 +1,73 @@
+"""The parity corpus: good items (the models' examples) and broken ones, per Node failure rule."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+EXAMPLES = ROOT / "node_modules" / "@openactive" / "data-models" / "versions" / "2.x" / "examples"
+GOOD = [
+    "sessionseries_example_1.json",
+    "scheduledsession_example_1.json",
+    "facilityuse_example_1.json",
+    "slot_example_1.json",
+    "courseinstance_example_1.json",
+    "event_example_1.json",
+]
+
+
+def example(name: str) -> dict[str, object]:
+    """The first item's data of an example (they are RPDE pages or bare items)."""
+    document = json.loads((EXAMPLES / name).read_text())
+    if "items" in document:
+        document = document["items"][0]["data"]
+    return document  # type: ignore[no-any-return]
+
+
+def _broken(name: str, change: object) -> dict[str, object]:
+    data = copy.deepcopy(example("sessionseries_example_1.json"))
+    change(data)  # type: ignore[operator]
+    return {"name": name, "data": data}
+
+
+def _set(path: list[str | int], value: object):  # type: ignore[no-untyped-def]
+    def change(data):  # type: ignore[no-untyped-def]
+        for key in path[:-1]:
+            data = data[key]
+        data[path[-1]] = value
+
+    return change
+
+
+def _delete(path: list[str | int]):  # type: ignore[no-untyped-def]
+    def change(data):  # type: ignore[no-untyped-def]
+        for key in path[:-1]:
+            data = data[key]
+        del data[path[-1]]
+
+    return change
+
+
+BROKEN = [
+    _broken("missing_required_field", _delete(["name"])),
+    _broken("missing_required_nested", _delete(["location", "name"])),
+    _broken("field_is_empty", _set(["description"], "")),
+    _broken("field_is_empty_array", _set(["image"], [])),
+    _broken("invalid_type_number", _set(["location", "geo", "latitude"], "51.5")),
+    _broken("invalid_format_datetime", _set(["startDate"], "2018-01-27T12:00:00")),
+    _broken("invalid_format_duration", _set(["duration"], "1 hour")),
+    _broken("invalid_type_url", _set(["url"], "not a url")),
+    _broken("field_not_in_defined_values", _set(["eventStatus"], "https://schema.org/Happening")),
+    _broken("field_not_in_spec", _set(["colour"], "red")),
+    _broken("field_not_allowed_in_spec", _set(["remainingAttendeeCapacity"], 3)),
+    _broken("currency_code", _set(["offers", 0, "priceCurrency"], "pounds")),
+    _broken(
+        "activity_not_in_activity_list",
+        _set(["activity", 0, "@id"], "https://openactive.io/activity-list#nope"),
+    ),
+    _broken("context_not_on_root", _set(["location", "@context"], "https://openactive.io/")),
+    _broken("latitude_out_of_range", _set(["location", "geo", "latitude"], 123.4)),
+    _broken("price_as_string", _set(["offers", 0, "price"], "7.50")),
+]
