@@ -153,7 +153,7 @@ class _Walk:
                     "missing_recommended_field",
                     f"Recommended property {name!r} is missing from {model.name}.",
                 )
-        for options in model.required_options:
+        for options in () if inherits else model.required_options:
             if options and not any(_KEYWORDS.get(o, o) in data or o in data for o in options):
                 self.add(
                     parts,
