@@ -7,9 +7,13 @@ import re
 import typing as t
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
+from .quality_rules import quality_findings
+from .rule_tables import any_field
+from .rule_tables import definitions
+from .rule_tables import is_a
+from .rule_tables import model_rules
+from .rule_tables import ModelRules
 from .value_types import check_value_type
 from .value_types import is_currency_code
 from .value_types import is_url
@@ -26,6 +30,7 @@ _FORMATS = {f"https://schema.org/{x}" for x in ("DateTime", "Date", "Time", "Dur
 _PLAIN = {
     f"https://schema.org/{x}" for x in ("Text", "URL", "Boolean", "Integer", "Number", "Float")
 }
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
 _ACTIVITY_SCHEMES = {"https://openactive.io/activity-list"}
 _FACILITY_SCHEMES = {"https://openactive.io/facility-types"}
 
@@ -38,45 +43,6 @@ class ItemMessage:
     severity: Severity
     rule: str
     message: str
-
-
-@dataclass(frozen=True)
-class _Model:
-    name: str
-    fields: Mapping[str, Mapping[str, t.Any]]
-    required: tuple[str, ...]
-    recommended: tuple[str, ...]
-    shall_not_include: tuple[str, ...]
-    not_in_spec: frozenset[str]
-    required_options: tuple[tuple[str, ...], ...]
-
-
-@cache
-def _definitions() -> Mapping[str, t.Any]:
-    with (Path(__file__).parent / "definitions.json").open(encoding="utf-8") as file:
-        return json.load(file)  # type: ignore[no-any-return]
-
-
-@cache
-def _model(name: str) -> _Model | None:
-    models = _definitions()["models"]
-    raw = models.get(name)
-    if raw is None:
-        return None
-    fields: dict[str, Mapping[str, t.Any]] = {}
-    parent = raw.get("subClassOf", "")
-    if parent.startswith("#") and (base := _model(parent[1:])) is not None:
-        fields.update(base.fields)
-    fields.update(raw.get("fields", {}))
-    return _Model(
-        name,
-        fields,
-        tuple(raw.get("requiredFields", ())),
-        tuple(raw.get("recommendedFields", ())),
-        tuple(raw.get("shallNotInclude", ())),
-        frozenset(raw.get("notInSpec", ())),
-        tuple(tuple(o.get("options", ())) for o in raw.get("requiredOptions", ())),
-    )
 
 
 def _path(parts: tuple[str | int, ...]) -> str:
@@ -98,7 +64,7 @@ def _empty(value: object) -> bool:
 class _Walk:
     def __init__(self, vocabularies: Vocabularies) -> None:
         self.vocabularies = vocabularies
-        self.enums: Mapping[str, Mapping[str, t.Any]] = _definitions()["enums"]
+        self.enums: Mapping[str, Mapping[str, t.Any]] = definitions()["enums"]
         self.messages: list[ItemMessage] = []
 
     def add(self, parts: tuple[str | int, ...], severity: Severity, rule: str, text: str) -> None:
@@ -108,9 +74,9 @@ class _Walk:
         self, data: Mapping[str, t.Any], expected: str | None, parts: tuple[str | int, ...]
     ) -> None:
         type_name = data.get("@type", data.get("type"))
-        model = _model(type_name) if isinstance(type_name, str) else None
+        model = model_rules(type_name) if isinstance(type_name, str) else None
         if model is None and expected is not None:
-            model = _model(expected)
+            model = model_rules(expected)
         if "@context" in data and parts:
             self.add(
                 (*parts, "@context"),
@@ -118,8 +84,10 @@ class _Walk:
                 "field_not_in_spec",
                 "@context belongs on the root object only.",
             )
+        if not parts and type_name is None:
+            self.add((), "failure", "missing_required_field", "The root object needs an @type.")
         if model is None:
-            if not parts:
+            if not parts and type_name is not None:
                 self.add(
                     ("@type",),
                     "failure",
@@ -155,16 +123,24 @@ class _Walk:
                 )
         for options in () if inherits else model.required_options:
             if options and not any(_KEYWORDS.get(o, o) in data or o in data for o in options):
-                self.add(
-                    parts,
-                    "failure",
-                    "missing_required_field",
-                    f"{model.name} needs one of: {', '.join(options)}.",
+                # The Node validator names the options as one subscript: $.x["a","b"].
+                names = ",".join(json.dumps(_KEYWORDS.get(o, o)) for o in options)
+                self.messages.append(
+                    ItemMessage(
+                        f"{_path(parts)}[{names}]",
+                        "failure",
+                        "missing_required_field",
+                        f"{model.name} needs one of: {', '.join(options)}.",
+                    )
                 )
         for key, value in data.items():
             self.field(model, key, value, (*parts, key))
+        for at, rule, text in quality_findings(model.name, data):
+            self.add(parts if at is None else (*parts, at), "failure", rule, text)
 
-    def field(self, model: _Model, key: str, value: object, parts: tuple[str | int, ...]) -> None:
+    def field(
+        self, model: ModelRules, key: str, value: object, parts: tuple[str | int, ...]
+    ) -> None:
         if key == "@context":
             return
         if _empty(value):
@@ -188,12 +164,16 @@ class _Walk:
                 "field_not_allowed_in_spec",
                 f"{model.name} must not include {key!r}.",
             )
-            return
-        spec = model.fields.get(name)
+        # A field a type must not include is still checked as its other types define it.
+        spec = model.fields.get(name) or (
+            any_field(name) if name in model.shall_not_include else None
+        )
         if spec is None:
             # Nested schema.org objects may use schema.org's other properties, which the
             # Node validator looks up online; without that vocabulary it is only a warning.
             severity: Severity = "failure" if len(parts) == 1 else "warning"
+            if name in model.shall_not_include:
+                return
             self.add(
                 parts, severity, "field_not_in_spec", f"{key!r} is not a property of {model.name}."
             )
@@ -262,7 +242,17 @@ class _Walk:
             self.add(parts, "failure", "field_is_empty", f"{key!r} must not hold empty values.")
             return
         if isinstance(value, dict) and models:
-            self.node(value, models[0].lstrip("#"), parts)
+            wanted = [m.lstrip("#") for m in models]
+            actual = value.get("@type", value.get("type"))
+            if isinstance(actual, str) and not any(is_a(actual, m) for m in wanted):
+                self.add(
+                    parts,
+                    "failure",
+                    "invalid_type",
+                    f"{key!r} is a {actual}, which is not {' or '.join(wanted)}.",
+                )
+                return
+            self.node(value, wanted[0], parts)
             return
         for type_name in types:
             if check_value_type(type_name, value, self.enums):
@@ -292,6 +282,8 @@ class _Walk:
                 "below_min_value_inclusive",
                 f"{name!r} must be at least {minimum}.",
             )
+        if name == "addressCountry" and not (isinstance(value, str) and _COUNTRY.match(value)):
+            self.add(parts, "failure", "invalid_format", f"{value!r} is not an ISO 3166-1 code.")
         if name == "priceCurrency" and not is_currency_code(value):
             self.add(
                 parts, "failure", "invalid_format", f"{value!r} is not an ISO 4217 currency code."

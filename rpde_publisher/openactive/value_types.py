@@ -7,6 +7,8 @@ import typing as t
 from collections.abc import Callable
 from collections.abc import Mapping
 
+from .rule_tables import enum_values
+
 __all__ = ["DAY_OF_WEEK", "check_value_type", "is_currency_code", "is_url"]
 
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$")
@@ -75,9 +77,9 @@ def check_value_type(
     namespace, _, name = type_name.rpartition("/")
     if "#" in name:
         namespace, _, name = type_name.rpartition("#")
-    enum = enums.get(name)
-    if enum is not None:
-        return isinstance(value, str) and value in {enum["namespace"] + v for v in enum["values"]}
+    values = enum_values(name)
+    if values is not None:
+        return isinstance(value, str) and value in values
     return None
 
 

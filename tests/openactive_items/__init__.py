@@ -8,6 +8,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 EXAMPLES = ROOT / "node_modules" / "@openactive" / "data-models" / "versions" / "2.x" / "examples"
+SESSION = "scheduledsession_example_1.json"
+EVENT = "event_example_1.json"
 GOOD = [
     "sessionseries_example_1.json",
     "scheduledsession_example_1.json",
@@ -26,8 +28,10 @@ def example(name: str) -> dict[str, object]:
     return document  # type: ignore[no-any-return]
 
 
-def _broken(name: str, change: object) -> dict[str, object]:
-    data = copy.deepcopy(example("sessionseries_example_1.json"))
+def _broken(
+    name: str, change: object, base: str = "sessionseries_example_1.json"
+) -> dict[str, object]:
+    data = copy.deepcopy(example(base))
     change(data)  # type: ignore[operator]
     return {"name": name, "data": data}
 
@@ -70,4 +74,22 @@ BROKEN = [
     _broken("context_not_on_root", _set(["location", "@context"], "https://openactive.io/")),
     _broken("latitude_out_of_range", _set(["location", "geo", "latitude"], 123.4)),
     _broken("price_as_string", _set(["offers", 0, "price"], "7.50")),
+    _broken("end_before_start", _set(["endDate"], "2000-01-01T00:00:00Z"), SESSION),
+    _broken("no_zero_duration", _set(["duration"], "PT0M"), SESSION),
+    _broken("currency_if_non_zero_price", _delete(["offers", 0, "priceCurrency"])),
+    _broken("no_html", _set(["description"], "<p>Hello</p>")),
+    _broken("below_min_value_inclusive", _set(["remainingAttendeeCapacity"], -1), SESSION),
+    _broken("invalid_id", _set(["@id"], "not-a-url")),
+    _broken("shall_not_include", _set(["eventSchedule"], [{"@type": "Schedule"}]), EVENT),
+    _broken("country_code", _set(["location", "address", "addressCountry"], "England")),
+    _broken("nested_type_wrong", _set(["location", "@type"], "Banana")),
+    _broken("root_type_missing", _delete(["@type"]), SESSION),
+    _broken("context_missing", _delete(["@context"])),
+    _broken("time_format", _set(["eventSchedule", 0, "startTime"], "7pm")),
+    _broken("enum_value", _set(["genderRestriction"], "https://openactive.io/Men")),
+    _broken("boolean", _set(["isCoached"], "yes")),
+    _broken("integer", _set(["maximumAttendeeCapacity"], 3.5)),
+    _broken("date_format", _set(["eventSchedule", 0, "startDate"], "2018-13-45")),
+    _broken("object_as_string", _set(["organizer"], "Bob")),
+    _broken("array_as_object", lambda data: data.__setitem__("offers", data["offers"][0])),
 ]
