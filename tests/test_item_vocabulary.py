@@ -58,16 +58,24 @@ def test_a_list_that_cannot_be_had_is_logged_and_its_check_skipped(
     ]
 
 
-def test_a_wrong_label_fails_and_another_scheme_is_not_judged() -> None:
+def test_a_wrong_label_warns_and_another_scheme_fails() -> None:
     vocabularies = Vocabularies.from_files(DATA / "activity-list.jsonld")
     data = example("sessionseries_example_1.json")
     data["activity"][0]["prefLabel"] = "Zumba"
-    assert [
-        m.rule for m in check_item(data, vocabularies=vocabularies) if m.path == "$.activity[0]"
-    ] == ["activity_not_in_activity_list"]
+    found = [
+        (m.severity, m.rule)
+        for m in check_item(data, vocabularies=vocabularies)
+        if m.path == "$.activity[0]"
+    ]
+    assert found == [("warning", "activity_not_in_activity_list")]
     data["activity"][0] = {
         "@type": "Concept",
         "@id": "https://example.org/mine#1",
         "inScheme": "https://example.org/mine",
     }
-    assert not [m for m in check_item(data, vocabularies=vocabularies) if m.path == "$.activity[0]"]
+    found = [
+        (m.severity, m.rule)
+        for m in check_item(data, vocabularies=vocabularies)
+        if m.path == "$.activity[0]"
+    ]
+    assert found == [("failure", "use_official_activity_list")]

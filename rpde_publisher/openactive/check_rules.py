@@ -8,6 +8,8 @@ import typing as t
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .concept_rules import activity_findings
+from .concept_rules import facility_type_findings
 from .quality_rules import quality_findings
 from .rule_tables import any_field
 from .rule_tables import definitions
@@ -17,7 +19,6 @@ from .rule_tables import ModelRules
 from .value_types import check_value_type
 from .value_types import is_currency_code
 from .value_types import is_url
-from .vocabulary import ConceptList
 from .vocabulary import Vocabularies
 
 __all__ = ["ItemMessage", "Severity", "walk_item"]
@@ -31,8 +32,6 @@ _PLAIN = {
     f"https://schema.org/{x}" for x in ("Text", "URL", "Boolean", "Integer", "Number", "Float")
 }
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
-_ACTIVITY_SCHEMES = {"https://openactive.io/activity-list"}
-_FACILITY_SCHEMES = {"https://openactive.io/facility-types"}
 
 
 @dataclass(frozen=True)
@@ -293,53 +292,13 @@ class _Walk:
             if not -bound <= value <= bound:
                 self.add(parts, "failure", "invalid_format", f"{name} must be within ±{bound}.")
         if name == "activity":
-            self.concepts(value, self.vocabularies.activities, _ACTIVITY_SCHEMES, "activity", parts)
-        if name == "facilityType":
-            self.concepts(
-                value,
-                self.vocabularies.facility_types,
-                _FACILITY_SCHEMES,
-                "facility type",
-                parts,
-                "warning",
-                "facility_type_not_in_list",
-            )
-
-    def concepts(
-        self,
-        value: object,
-        concepts: ConceptList | None,
-        schemes: set[str],
-        what: str,
-        parts: tuple[str | int, ...],
-        severity: Severity = "failure",
-        rule: str = "activity_not_in_activity_list",
-    ) -> None:
-        if concepts is None or not isinstance(value, list):
+            findings = activity_findings(value, self.vocabularies.activities)
+        elif name == "facilityType":
+            findings = facility_type_findings(value, self.vocabularies.facility_types)
+        else:
             return
-        for index, concept in enumerate(value):
-            if not isinstance(concept, dict):
-                continue
-            scheme = concept.get("inScheme")
-            if scheme is not None and scheme.rstrip("/") not in schemes:
-                continue  # a concept of another scheme: not this list's to judge
-            key = concept.get("@id", concept.get("id"))
-            label = concept.get("prefLabel")
-            if isinstance(key, str) and key in concepts.labels:
-                if label is not None and label != concepts.labels[key]:
-                    self.add(
-                        (*parts, index),
-                        severity,
-                        rule,
-                        f"The {what} {key} is labelled {concepts.labels[key]!r}, not {label!r}.",
-                    )
-            elif key is not None or label is not None:
-                self.add(
-                    (*parts, index),
-                    severity,
-                    rule,
-                    f"The {what} {key or label!r} is not in {concepts.scheme}.",
-                )
+        for index, severity, rule, text in findings:
+            self.add((*parts, index), severity, rule, text)
 
 
 def walk_item(data: Mapping[str, t.Any], vocabularies: Vocabularies) -> list[ItemMessage]:

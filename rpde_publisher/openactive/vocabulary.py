@@ -39,6 +39,8 @@ class ConceptList:
 
     scheme: str
     labels: dict[str, str] = field(default_factory=dict)
+    #: Each concept's ``@id`` by its lower-cased ``prefLabel``.
+    by_label: dict[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_document(cls, document: object) -> ConceptList:
@@ -51,7 +53,7 @@ class ConceptList:
                 key = concept.get("id") or concept.get("@id")
                 if isinstance(key, str):
                     labels[key] = str(concept.get("prefLabel", ""))
-        return cls(scheme, labels)
+        return cls(scheme, labels, {label.lower(): key for key, label in labels.items()})
 
 
 @dataclass(frozen=True)

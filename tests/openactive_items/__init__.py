@@ -92,4 +92,19 @@ BROKEN = [
     _broken("date_format", _set(["eventSchedule", 0, "startDate"], "2018-13-45")),
     _broken("object_as_string", _set(["organizer"], "Bob")),
     _broken("array_as_object", lambda data: data.__setitem__("offers", data["offers"][0])),
+    _broken("activity_without_in_scheme", _delete(["activity", 0, "inScheme"])),
+    _broken(
+        "activity_old_scheme_url",
+        _set(["activity", 0, "inScheme"], "https://openactive.io/activity-list/"),
+    ),
+    _broken(
+        "activity_label_with_wrong_id",
+        _set(["activity", 0, "@id"], "https://openactive.io/activity-list#1"),
+    ),
+    _broken(
+        "activity_unknown_label",
+        lambda data: data["activity"][0].update(
+            {"@id": "https://openactive.io/activity-list#x", "prefLabel": "Quidditch"}
+        ),
+    ),
 ]
