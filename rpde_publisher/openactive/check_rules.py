@@ -261,7 +261,7 @@ class _Walk:
         expected = ", ".join([*types, *models]) or "a value"
         if array_expected and not types and not models:
             expected = "an array"
-        rule = "invalid_type"
+        rule = "invalid_id" if key == "@id" else "invalid_type"
         if isinstance(value, str) and any(x in _FORMATS for x in types):
             rule = "invalid_format"
         elif any(check_value_type(x, "", self.enums) is False and x not in _PLAIN for x in types):
