@@ -11,6 +11,7 @@ import pytest
 
 from conformance.dmv_cache import fill
 from rpde_publisher.openactive.checks import check_item
+from rpde_publisher.openactive.feed_mode import RPDE_FEED
 from rpde_publisher.openactive.vocabulary import Vocabularies
 
 from .openactive_items import BROKEN
@@ -108,3 +109,19 @@ def test_command_refuses_what_is_not_items(tmp_path: Path) -> None:
     assert run("-", stdin="not json").returncode == 2
     result = run("-", stdin='{"hello": 1}')
     assert result.returncode == 2 and "RPDE page" in result.stderr
+
+
+def test_the_feed_mode_table_is_the_pinned_models() -> None:
+    models = ROOT / "node_modules" / "@openactive" / "data-models" / "versions" / "2.x" / "models"
+    expected = {}
+    for path in sorted(models.glob("*.json")):
+        model = json.loads(path.read_text())
+        mode = model.get("validationMode", {}).get("RPDEFeed")
+        if mode:
+            entry = {}
+            if mode in model.get("imperativeConfiguration", {}):
+                entry["model"] = model["imperativeConfiguration"][mode]
+            if mode in model.get("imperativeConfigurationWithContext", {}):
+                entry["context"] = model["imperativeConfigurationWithContext"][mode]
+            expected[model["type"]] = entry
+    assert RPDE_FEED == expected

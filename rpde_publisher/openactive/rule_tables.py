@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from .feed_mode import RPDE_FEED
+
 __all__ = ["ModelRules", "any_field", "definitions", "enum_values", "is_a", "model_rules"]
 
 
@@ -30,11 +32,14 @@ def definitions() -> Mapping[str, t.Any]:
 
 
 @cache
-def model_rules(name: str) -> ModelRules | None:
+def model_rules(name: str, context: str | None = None) -> ModelRules | None:
+    """Type ``name``'s rules in RPDE-feed mode, as the value of field ``context``."""
     models = definitions()["models"]
     raw = models.get(name)
     if raw is None:
         return None
+    mode = RPDE_FEED.get(name, {})
+    raw = {**raw, **mode.get("model", {}), **mode.get("context", {}).get(context, {})}
     fields: dict[str, Mapping[str, t.Any]] = {}
     parent = raw.get("subClassOf", "")
     if parent.startswith("#") and (base := model_rules(parent[1:])) is not None:
