@@ -125,3 +125,11 @@ def test_the_feed_mode_table_is_the_pinned_models() -> None:
                 entry["context"] = model["imperativeConfigurationWithContext"][mode]
             expected[model["type"]] = entry
     assert RPDE_FEED == expected
+
+
+def test_command_plain_output_names_item_path_and_rule(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([example("slot_example_1.json"), BROKEN[0]["data"]]))
+    result = run(str(bad))
+    assert result.returncode == 1
+    assert "item 1 $.name: failure [missing_required_field]" in result.stdout

@@ -13,6 +13,8 @@ from .concept_rules import facility_type_findings
 from .quality_rules import quality_findings
 from .rule_tables import any_field
 from .rule_tables import definitions
+from .rule_tables import field_shape
+from .rule_tables import FieldShape
 from .rule_tables import is_a
 from .rule_tables import model_rules
 from .rule_tables import ModelRules
@@ -30,6 +32,10 @@ _KEYWORDS = {"type": "@type", "id": "@id"}
 _FORMATS = {f"https://schema.org/{x}" for x in ("DateTime", "Date", "Time", "Duration")}
 _PLAIN = {
     f"https://schema.org/{x}" for x in ("Text", "URL", "Boolean", "Integer", "Number", "Float")
+}
+_KEYWORD_SHAPES = {
+    "@type": FieldShape(("https://schema.org/Text",), (), (), (), False),
+    "@id": FieldShape(("https://schema.org/URL",), (), (), (), False),
 }
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
@@ -130,7 +136,8 @@ class _Walk:
                 )
             return
         online = (
-            self.lookup(data, model, "eventAttendanceMode")
+            "location" in model.required
+            and self.lookup(data, model, "eventAttendanceMode")
             == "https://schema.org/OnlineEventAttendanceMode"
         )
         for name in model.required:
@@ -144,7 +151,7 @@ class _Walk:
                         "An online-only event has no location (use beta:affiliatedLocation).",
                     )
                 continue
-            if self.lookup(data, model, name) is None:
+            if key not in data and self.lookup(data, model, name) is None:
                 # The Node validator names the model's field here: $.id, not $["@id"].
                 self.add(
                     (*parts, name),
@@ -246,33 +253,20 @@ class _Walk:
     def typed(
         self, spec: Mapping[str, t.Any], key: str, value: object, parts: tuple[str | int, ...]
     ) -> None:
-        types = [x for x in [spec.get("requiredType"), *spec.get("alternativeTypes", ())] if x]
-        models = [x for x in [spec.get("model"), *spec.get("alternativeModels", ())] if x]
-        if key == "@type" or key == "@id":
-            types = ["https://schema.org/Text"] if key == "@type" else ["https://schema.org/URL"]
+        shape = _KEYWORD_SHAPES[key] if key in _KEYWORD_SHAPES else field_shape(spec)
         if isinstance(value, list):
-            inner_types = [x[8:] for x in types if x.startswith("ArrayOf#")]
-            inner_models = [x[8:] for x in models if x.startswith("ArrayOf#")]
-            if not inner_types and not inner_models:
+            if not shape.inner_types and not shape.inner_models:
                 self.add(parts, "failure", "invalid_type", f"{key!r} must not be an array.")
                 return
             for index, item in enumerate(value):
-                self.one(inner_types, inner_models, spec, key, item, (*parts, index))
+                self.one(shape.inner_types, shape.inner_models, spec, key, item, (*parts, index))
             return
-        self.one(
-            types,
-            [m for m in models if not m.startswith("ArrayOf#")] if types or models else [],
-            spec,
-            key,
-            value,
-            parts,
-            array_expected=any(x.startswith("ArrayOf#") for x in types + models),
-        )
+        self.one(shape.types, shape.models, spec, key, value, parts, shape.array_expected)
 
     def one(
         self,
-        types: list[str],
-        models: list[str],
+        types: tuple[str, ...],
+        models: tuple[str, ...],
         spec: Mapping[str, t.Any],
         key: str,
         value: object,

@@ -31,6 +31,8 @@ _EVENT_TYPES = frozenset(
 
 def _is_html(text: str) -> bool:
     """As the Node validator's no-html rule: stripping tags and entities changes the text."""
+    if "<" not in text and "&" not in text:
+        return False  # neither a tag nor an entity: nothing to strip
     return html.unescape(_TAG.sub("", text)).strip() != text.strip()
 
 

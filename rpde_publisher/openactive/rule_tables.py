@@ -11,7 +11,16 @@ from pathlib import Path
 
 from .feed_mode import RPDE_FEED
 
-__all__ = ["ModelRules", "any_field", "definitions", "enum_values", "is_a", "model_rules"]
+__all__ = [
+    "FieldShape",
+    "ModelRules",
+    "field_shape",
+    "any_field",
+    "definitions",
+    "enum_values",
+    "is_a",
+    "model_rules",
+]
 
 
 @dataclass(frozen=True)
@@ -23,6 +32,38 @@ class ModelRules:
     shall_not_include: tuple[str, ...]
     not_in_spec: frozenset[str]
     required_options: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class FieldShape:
+    """What a field may hold, split once: single values and array elements."""
+
+    types: tuple[str, ...]
+    models: tuple[str, ...]
+    inner_types: tuple[str, ...]
+    inner_models: tuple[str, ...]
+    array_expected: bool
+
+
+_shapes: dict[int, tuple[Mapping[str, t.Any], FieldShape]] = {}
+
+
+def field_shape(spec: Mapping[str, t.Any]) -> FieldShape:
+    """The shape of field definition ``spec`` (computed once per definition)."""
+    known = _shapes.get(id(spec))
+    if known is not None and known[0] is spec:
+        return known[1]
+    types = [x for x in [spec.get("requiredType"), *spec.get("alternativeTypes", ())] if x]
+    models = [x for x in [spec.get("model"), *spec.get("alternativeModels", ())] if x]
+    shape = FieldShape(
+        tuple(types),
+        tuple(m for m in models if not m.startswith("ArrayOf#")),
+        tuple(x[8:] for x in types if x.startswith("ArrayOf#")),
+        tuple(x[8:] for x in models if x.startswith("ArrayOf#")),
+        any(x.startswith("ArrayOf#") for x in types + models),
+    )
+    _shapes[id(spec)] = (spec, shape)  # the spec is kept so that its id stays its own
+    return shape
 
 
 @cache
