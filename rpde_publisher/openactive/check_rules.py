@@ -183,8 +183,11 @@ class _Walk:
             self.parents.append((data, model, key))
             self.field(model, key, value, (*parts, key))
             self.parents.pop()
-        for at, rule, text in quality_findings(model.name, data):
-            self.add(parts if at is None else (*parts, at), "failure", rule, text)
+        found = quality_findings(
+            model.name, data, context, lambda name: self.lookup(data, model, name)
+        )
+        for below, rule, text in found:
+            self.add((*parts, *below), "failure", rule, text)
 
     def field(
         self, model: ModelRules, key: str, value: object, parts: tuple[str | int, ...]

@@ -5,13 +5,15 @@ from __future__ import annotations
 import html
 import re
 import typing as t
+from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
 
 __all__ = ["quality_findings"]
 
-#: One finding: the field it is at (None for the object itself), its rule and message.
-Finding = tuple["str | None", str, str]
+#: One finding: the path below the object (() for the object itself), its rule and message.
+Finding = tuple[tuple["str | int", ...], str, str]
+_OLD_OPENACTIVE = re.compile(r"^https?://(www.)?openactive\.io")
 _TAG = re.compile(r"<[^>]*>")
 _ZERO_DURATION = re.compile(r"^P(T?0+(\.0+)?[YMWDHS])+$|^PT?0[YMWDHS]?$")
 #: The types whose startDate/endDate/duration the Node validator's logic rules read.
@@ -36,23 +38,58 @@ def _is_html(text: str) -> bool:
     return html.unescape(_TAG.sub("", text)).strip() != text.strip()
 
 
-def quality_findings(model: str, data: Mapping[str, t.Any]) -> Iterator[Finding]:
-    """The failures of ``data`` (an object of type ``model``) under the data-quality rules."""
+def quality_findings(
+    model: str,
+    data: Mapping[str, t.Any],
+    context: str | None,
+    lookup: Callable[[str], object],
+) -> Iterator[Finding]:
+    """The failures of ``data`` (an object of type ``model``, the value of field ``context``)
+    under the data-quality rules; ``lookup`` gives a field's value with inheritance."""
     for key, value in data.items():
         if isinstance(value, str) and key != "beta:formattedDescription" and _is_html(value):
-            yield key, "no_html", f"{key!r} must not contain HTML; strip it before publishing."
+            yield (key,), "no_html", f"{key!r} must not contain HTML; strip it before publishing."
+    contexts = data.get("@context")
+    for url in contexts if isinstance(contexts, list) else [contexts]:
+        if (
+            isinstance(url, str)
+            and _OLD_OPENACTIVE.match(url)
+            and not url.startswith("https://openactive.io")
+        ):
+            yield ("@context",), "invalid_format", f"{url} should be https://openactive.io/."
     if model in _EVENT_TYPES:
-        start, end = data.get("startDate"), data.get("endDate")
-        if isinstance(start, str) and isinstance(end, str) and start[:19] > end[:19]:
-            # Compared as text: both are ISO 8601; offsets are rarely mixed in one item.
-            yield "startDate", "start_date_after_end_date", "startDate is after endDate."
+        start, end = lookup("startDate"), lookup("endDate")
+        if isinstance(start, str) and isinstance(end, str):
+            if start[:19] > end[:19]:
+                # Compared as text: both are ISO 8601; offsets are rarely mixed in one item.
+                yield ("startDate",), "start_date_after_end_date", "startDate is after endDate."
+            if lookup("duration") is None:
+                yield (
+                    ("duration",),
+                    "dates_must_have_duration",
+                    ("An event with a startDate and an endDate needs a duration."),
+                )
         duration = data.get("duration")
         if isinstance(duration, str) and _ZERO_DURATION.match(duration):
-            yield "duration", "no_zero_duration", "duration must not be zero."
+            yield ("duration",), "no_zero_duration", "duration must not be zero."
+    if model == "ScheduledSession" and context != "subEvent" and "superEvent" not in data:
+        yield (), "model_must_be_child", "A ScheduledSession needs a superEvent (its series)."
+    if model in ("SessionSeries", "CourseInstance") and context != "superEvent":
+        if not data.get("eventSchedule") and not data.get("subEvent"):
+            yield (), "missing_required_field", f"A {model} needs a subEvent or an eventSchedule."
+    if model == "SessionSeries" and isinstance(data.get("eventSchedule"), list):
+        for index, schedule in enumerate(data["eventSchedule"]):
+            if (
+                isinstance(schedule, dict)
+                and schedule.get("@type") == "Schedule"
+                and schedule.get("scheduledEventType") != "ScheduledSession"
+            ):
+                # The Node validator writes this path in this order.
+                yield (
+                    ("eventSchedule", "scheduledEventType", index),
+                    ("field_not_in_defined_values"),
+                    "A SessionSeries's Schedule has scheduledEventType ScheduledSession.",
+                )
     price = data.get("price")
     if "price" in data and "priceCurrency" not in data and price != 0:
-        yield (
-            None,
-            "missing_required_field",
-            "An Offer with a non-zero price needs a priceCurrency.",
-        )
+        yield (), "missing_required_field", "An Offer with a non-zero price needs a priceCurrency."

@@ -113,4 +113,14 @@ BROKEN = [
     ),
     _broken("root_without_id", _delete(["@id"])),
     _broken("offer_without_type", _delete(["offers", 0, "@type"])),
+    _broken("dates_must_have_duration", _delete(["duration"]), EVENT),
+    _broken("scheduled_session_must_be_sub_event", _delete(["superEvent"]), SESSION),
+    _broken(
+        "session_has_sub_event_or_schedule",
+        lambda data: [data.pop(k, None) for k in ("subEvent", "eventSchedule")],
+    ),
+    _broken(
+        "session_series_schedule_type", _set(["eventSchedule", 0, "scheduledEventType"], "Slot")
+    ),
+    _broken("openactive_urls_correct", _set(["@context"], ["http://openactive.io/"])),
 ]
