@@ -15,6 +15,7 @@ from rpde_publisher.openactive.feed_mode import RPDE_FEED
 from rpde_publisher.openactive.vocabulary import Vocabularies
 
 from .openactive_items import BROKEN
+from .openactive_items import BROKEN_OFFLINE
 from .openactive_items import example
 from .openactive_items import GOOD
 
@@ -133,3 +134,11 @@ def test_command_plain_output_names_item_path_and_rule(tmp_path: Path) -> None:
     result = run(str(bad))
     assert result.returncode == 1
     assert "item 1 $.name: failure [missing_required_field]" in result.stdout
+
+
+def test_an_offer_taking_prepayment_needs_a_channel_for_it() -> None:
+    (document,) = BROKEN_OFFLINE
+    messages = check_item(document["data"], vocabularies=VOCABULARIES)
+    assert ("$.offers[0].availableChannel", "failure", "field_not_in_defined_values") in {
+        (m.path, m.severity, m.rule) for m in messages
+    }

@@ -37,6 +37,7 @@ _KEYWORD_SHAPES = {
     "@type": FieldShape(("https://schema.org/Text",), (), (), (), False),
     "@id": FieldShape(("https://schema.org/URL",), (), (), (), False),
 }
+_URI_TEMPLATE = re.compile(r"\{[^{}\s]+\}")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
@@ -339,6 +340,15 @@ class _Walk:
                 "failure",
                 "below_min_value_inclusive",
                 f"{name!r} must be at least {minimum}.",
+            )
+        if spec.get("valueConstraint") == "UriTemplate" and not (
+            isinstance(value, str) and _URI_TEMPLATE.search(value)
+        ):
+            self.add(
+                parts,
+                "failure",
+                "value_outwith_constraint",
+                f"{name!r} must be a URI template with a {{variable}}.",
             )
         if name == "addressCountry" and not (isinstance(value, str) and _COUNTRY.match(value)):
             self.add(parts, "failure", "invalid_format", f"{value!r} is not an ISO 3166-1 code.")

@@ -31,6 +31,16 @@ _EVENT_TYPES = frozenset(
 )
 
 
+_BOOKABLE_TYPES = frozenset(
+    {"Event", "CourseInstance", "EventSeries", "HeadlineEvent", "ScheduledSession", "SessionSeries"}
+)
+_PREPAID = ("https://openactive.io/Required", "https://openactive.io/Optional")
+_PREPAYMENT_CHANNELS = frozenset(
+    f"https://openactive.io/{c}"
+    for c in ("OpenBookingPrepayment", "TelephonePrepayment", "OnlinePrepayment")
+)
+
+
 def _is_html(text: str) -> bool:
     """As the Node validator's no-html rule: stripping tags and entities changes the text."""
     if "<" not in text and "&" not in text:
@@ -90,6 +100,36 @@ def quality_findings(
                     ("field_not_in_defined_values"),
                     "A SessionSeries's Schedule has scheduledEventType ScheduledSession.",
                 )
+    if model == "Event" and "ageRange" in data:
+        age = data["ageRange"]
+        if not isinstance(age, dict) or ("minValue" not in age and "maxValue" not in age):
+            yield (
+                ("ageRange",),
+                "missing_required_field",
+                "ageRange needs a minValue or a maxValue.",
+            )
+    if model in _BOOKABLE_TYPES and data.get("isAccessibleWithoutBooking") is False:
+        offers = lookup("offers")
+        if not isinstance(offers, list) or not any(
+            isinstance(o, dict)
+            and (isinstance(o.get("@id", o.get("id")), str) or isinstance(o.get("url"), str))
+            for o in offers
+        ):
+            yield (
+                (),
+                "event_requiring_booking_must_have_valid_offer",
+                ("An event that needs booking needs an offer with an @id or a url."),
+            )
+    if model == "Offer" and "availableChannel" in data and data.get("prepayment") in _PREPAID:
+        channels = data["availableChannel"]
+        if not isinstance(channels, list) or not _PREPAYMENT_CHANNELS & set(map(str, channels)):
+            yield (
+                ("availableChannel",),
+                "field_not_in_defined_values",
+                ("An offer taking prepayment needs a channel that takes it."),
+            )
+    if model == "ImageObject" and context == "thumbnail" and "thumbnail" in data:
+        yield ("thumbnail",), "thumbnail_has_no_thumbnail", "A thumbnail has no thumbnail."
     price = data.get("price")
     if "price" in data and "priceCurrency" not in data and price != 0:
         yield (), "missing_required_field", "An Offer with a non-zero price needs a priceCurrency."

@@ -123,4 +123,37 @@ BROKEN = [
         "session_series_schedule_type", _set(["eventSchedule", 0, "scheduledEventType"], "Slot")
     ),
     _broken("openactive_urls_correct", _set(["@context"], ["http://openactive.io/"])),
+    _broken("age_range_min_or_max", _set(["ageRange"], {"@type": "QuantitativeValue"}), EVENT),
+    _broken("needs_booking_valid_offer", _set(["isAccessibleWithoutBooking"], False), EVENT),
+    _broken(
+        "thumbnail_has_no_thumbnail",
+        lambda data: data["image"][0].update(
+            {
+                "thumbnail": [
+                    {
+                        "@type": "ImageObject",
+                        "url": "https://example.com/t.jpg",
+                        "thumbnail": [{"@type": "ImageObject", "url": "https://example.com/u.jpg"}],
+                    }
+                ]
+            }
+        ),
+    ),
+    _broken(
+        "uri_template", _set(["eventSchedule", 0, "idTemplate"], "https://example.com/no-variable")
+    ),
+]
+
+#: Broken in ways Node also reports as properties missing from schema.org, which ours only
+#: warns about (it has no schema.org vocabulary): compared on the rule's own path only.
+BROKEN_OFFLINE = [
+    _broken(
+        "available_channel_for_prepayment",
+        lambda data: data["offers"][0].update(
+            {
+                "prepayment": "https://openactive.io/Required",
+                "availableChannel": ["https://openactive.io/InPersonAtVenue"],
+            }
+        ),
+    ),
 ]
