@@ -142,3 +142,20 @@ def test_an_offer_taking_prepayment_needs_a_channel_for_it() -> None:
     assert ("$.offers[0].availableChannel", "failure", "field_not_in_defined_values") in {
         (m.path, m.severity, m.rule) for m in messages
     }
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [{"x": 1}, ["x"], [{}], 5, None, {"@type": ["Place"]}],
+    ids=["object", "array", "array-of-empty", "number", "null", "listed-type"],
+)
+def test_odd_values_fail_and_never_raise(odd: object) -> None:
+    data = example("sessionseries_example_1.json")
+    data["activity"][0]["inScheme"] = odd
+    data["location"]["openingHoursSpecification"][0]["dayOfWeek"] = [odd]
+    data["location"]["geo"] = odd
+    failures = {
+        m.path for m in check_item(data, vocabularies=VOCABULARIES) if m.severity == "failure"
+    }
+    assert "$.location.openingHoursSpecification[0].dayOfWeek[0]" in failures
+    assert any(path.startswith("$.location.geo") for path in failures)

@@ -34,7 +34,7 @@ def activity_findings(value: object, activities: ConceptList | None) -> Iterator
     match by ``@id`` or (case-insensitively) by ``prefLabel``."""
     for index, concept in _concepts(value):
         scheme = concept.get("inScheme")
-        if scheme in _UPGRADE:
+        if isinstance(scheme, str) and scheme in _UPGRADE:
             yield (
                 index,
                 "failure",
@@ -92,7 +92,7 @@ def facility_type_findings(value: object, types: ConceptList | None) -> Iterator
         if str(concept.get("inScheme", FACILITY_TYPES)).rstrip("/") != FACILITY_TYPES:
             continue
         key = concept.get("@id", concept.get("id"))
-        if key not in types.labels:
+        if not isinstance(key, str) or key not in types.labels:
             yield (
                 index,
                 "warning",

@@ -73,7 +73,7 @@ def check_value_type(
     if type_name in _SCHEMA:
         return _SCHEMA[type_name](value)
     if type_name == "https://schema.org/DayOfWeek":
-        return value in DAY_OF_WEEK
+        return isinstance(value, str) and value in DAY_OF_WEEK
     namespace, _, name = type_name.rpartition("/")
     if "#" in name:
         namespace, _, name = type_name.rpartition("#")
