@@ -39,11 +39,15 @@ def items_of(document: object) -> list[dict[str, t.Any]]:
     type=click.Path(exists=True, dir_okay=False),
     help="A local facility types list.",
 )
-@click.argument("source", type=click.File("r"))
+@click.argument("source", metavar="FILE|-", type=click.File("r"))
 def check_items_command(
     as_json: bool, activity_list: str | None, facility_types: str | None, source: t.TextIO
 ) -> None:
-    """Check FILE (or - for stdin): exit 1 on any failure, 2 on input that is not items."""
+    """Check the items in FILE (- for stdin) against OpenActive's data models.
+
+    FILE is one item's data, a JSON array of them, or an RPDE page. Exit status: 1 on any
+    failure, 2 when FILE is not JSON or not one of those shapes, 0 otherwise.
+    """
     try:
         items = items_of(json.load(source))
     except ValueError as error:
