@@ -14,6 +14,8 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.engine import Connection
 
+from .command_support import get_extension
+from .command_support import named_feeds
 from .feed import Feed
 from .quality.commands import check_items_command
 from .quality.commands import quality_command
@@ -30,28 +32,6 @@ rpde_cli.add_command(check_items_command)
 if t.TYPE_CHECKING:
     from .extension import RPDE
 
-
-def get_extension() -> RPDE:
-    """The :class:`~rpde_publisher.RPDE` registered on the current app, as Flask's own
-    extensions find theirs: through ``current_app.extensions``."""
-    extension = current_app.extensions.get("rpde_publisher")
-    if extension is None:
-        raise click.UsageError(
-            "rpde_publisher is not initialised on this app: call rpde.init_app(app)."
-        )
-    return t.cast("RPDE", extension)
-
-def _feeds(extension: RPDE, names: t.Sequence[str]) -> list[Feed]:
-    if not names:
-        return list(extension.feeds)
-    feeds = []
-    for name in names:
-        feed = extension.feeds.get(name)
-        if feed is None:
-            known = ", ".join(sorted(f.name for f in extension.feeds)) or "none"
-            raise click.BadParameter(f"no feed named {name!r} (feeds: {known})", param_hint="FEED")
-        feeds.append(feed)
-    return feeds
 
 
 def _check_setup(extension: RPDE, feed: Feed) -> None:
@@ -89,7 +69,7 @@ def install_command(feeds: tuple[str, ...]) -> None:
     from .migration import install_triggers
 
     extension = get_extension()
-    for feed in _feeds(extension, feeds):
+    for feed in named_feeds(extension, feeds):
         try:
             with _transaction(extension, feed) as connection:
                 install_triggers(connection, feed.spec.table)
@@ -111,7 +91,7 @@ def adopt_command(feeds: tuple[str, ...]) -> None:
     from .migration import add_columns
 
     extension = get_extension()
-    for feed in _feeds(extension, feeds):
+    for feed in named_feeds(extension, feeds):
         try:
             with _transaction(extension, feed) as connection:
                 done = add_columns(connection, feed.spec.table)
@@ -136,7 +116,7 @@ def status_command(feeds: tuple[str, ...], as_json: bool) -> None:
     extension = get_extension()
     settings = extension.state().settings
     results: list[tuple[Feed, t.Any, list[t.Any]]] = []
-    for feed in _feeds(extension, feeds):
+    for feed in named_feeds(extension, feeds):
         with extension.state().sessions.connection(feed.spec.table) as connection:
             problems = diagnose(connection, feed)
             readable = not any(p.code in ("table-missing", "columns-missing") for p in problems)
@@ -196,7 +176,7 @@ def purge_command(feeds: tuple[str, ...], dry_run: bool) -> None:
     settings = extension.state().settings
     now = utcnow()
     total = 0
-    for feed in _feeds(extension, feeds):
+    for feed in named_feeds(extension, feeds):
         _check_setup(extension, feed)
         retention = feed.retention or settings.tombstone_retention
         if feed.spec.deleted_is_flag:
@@ -231,7 +211,7 @@ def retire_command(feeds: tuple[str, ...]) -> None:
     from .lifecycle import retire
 
     extension = get_extension()
-    for feed in _feeds(extension, feeds):
+    for feed in named_feeds(extension, feeds):
         if feed.expires is None:
             if feeds:
                 raise click.UsageError(f"feed {feed.name!r} has no expires= column")
@@ -255,7 +235,7 @@ def render_command(feeds: tuple[str, ...], missing: bool, move_all: bool) -> Non
     from .lifecycle import rerender
 
     extension = get_extension()
-    for feed in _feeds(extension, feeds):
+    for feed in named_feeds(extension, feeds):
         _check_setup(extension, feed)
         current = feed_fingerprints(feed)
         only_changed = False
@@ -288,7 +268,7 @@ def backfill_command(feeds: tuple[str, ...]) -> None:
     from .lifecycle import backfill
 
     extension = get_extension()
-    for feed in _feeds(extension, feeds):
+    for feed in named_feeds(extension, feeds):
         _check_setup(extension, feed)
         count = backfill(lambda feed=feed: _transaction(extension, feed), feed)  # type: ignore[misc]
         click.echo(f"{feed.name}: stamped {count} existing row(s)")
@@ -318,7 +298,6 @@ def checklist_command(as_json: bool, validate_sites: bool) -> None:
     registers the site with OpenActive, ready to paste. Exits with status 1 while
     anything required is missing.
     """
-    from flask import current_app
 
     from .dataset.checklist import format_checklist
     from .dataset.checklist import run_checklist
@@ -347,7 +326,6 @@ def validate_command(target: str | None, dataset_site: bool, **options: t.Any) -
     Suite's validate-feeds): TARGET is a dataset site's URL, or an organisation's key;
     with no TARGET, the app's own site and each site its data catalogue lists, in-process.
     """
-    from flask import current_app
 
     from .harvest import wsgi_client
     from .validate import DatabaseComparison

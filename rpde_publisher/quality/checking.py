@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..openactive.checks import check_item
 from .items import LiveItem
 
 __all__ = ["Checker", "Finding", "ItemMessageLike", "default_checker", "findings"]
@@ -33,10 +34,7 @@ Checker = Callable[[Mapping[str, t.Any]], Sequence[ItemMessageLike]]
 
 def default_checker(data: Mapping[str, t.Any]) -> Sequence[ItemMessageLike]:
     """OpenActive's item checks (:func:`rpde_publisher.openactive.checks.check_item`)."""
-    # Imported here: the checks are a separate piece of work, loaded only when used.
-    from ..openactive.checks import check_item  # type: ignore[import-not-found,unused-ignore]
-
-    return t.cast(Sequence[ItemMessageLike], check_item(data))
+    return check_item(data)
 
 
 @dataclass(frozen=True)

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 import typing as t
+from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 from flask import current_app
 from flask import url_for
 from flask.cli import with_appcontext
+from sqlalchemy.engine import Connection
 
+from ..command_support import get_extension
+from ..command_support import named_feeds
 from ..counting import count_items
 from ..responses import absolute_url
 from .checking import Checker
@@ -28,25 +33,6 @@ if t.TYPE_CHECKING:
 __all__ = ["CHECKER_KEY", "check_items_command", "feed_url", "quality_command"]
 
 
-def _extension() -> RPDE:
-    extension = current_app.extensions.get("rpde_publisher")
-    if extension is None:
-        raise click.UsageError(
-            "rpde_publisher is not initialised on this app: call rpde.init_app(app)."
-        )
-    return t.cast("RPDE", extension)
-
-
-def _feeds(extension: RPDE, names: t.Sequence[str]) -> list[Feed]:
-    feeds = []
-    for name in names:
-        feed = extension.feeds.get(name)
-        if feed is None:
-            known = ", ".join(sorted(f.name for f in extension.feeds)) or "none"
-            # BadParameter: click's usage error, exit status 2.
-            raise click.BadParameter(f"no feed named {name!r} (feeds: {known})", param_hint="FEED")
-        feeds.append(feed)
-    return feeds or list(extension.feeds)
 
 
 def feed_url(extension: RPDE, feed: Feed) -> str:
@@ -66,18 +52,24 @@ CHECKER_KEY = "rpde_item_checker"
 
 def _checker() -> Checker:
     checker = current_app.extensions.get(CHECKER_KEY)
-    if checker is not None:
-        return t.cast(Checker, checker)
-    if importlib.util.find_spec("rpde_publisher.openactive.checks") is None:
-        raise click.ClickException(
-            "The item checks (rpde_publisher.openactive.checks) are not installed; put a"
-            f" checker in app.extensions[{CHECKER_KEY!r}] to run these commands."
-        )
-    return default_checker
+    return t.cast(Checker, checker) if checker is not None else default_checker
 
 
-def _bar(length: int, label: str) -> t.Any:
-    return click.progressbar(length=length, label=label, file=sys.stderr)
+@contextmanager
+def _reading(extension: RPDE, feed: Feed) -> Iterator[tuple[Connection, Callable[[int], None]]]:
+    """A connection to ``feed``'s table, and a progress callback (items read so far) that
+    moves a bar on stderr sized by the feed's live items."""
+    with extension.state().sessions.connection(feed.spec.table) as connection:
+        total = count_items(connection, feed, live=True)
+        with click.progressbar(length=total, label=feed.name, file=sys.stderr) as bar:
+            done = 0
+
+            def progress(count: int) -> None:
+                nonlocal done
+                bar.update(count - done)
+                done = count
+
+            yield connection, progress
 
 
 @click.command("quality")
@@ -86,32 +78,18 @@ def _bar(length: int, label: str) -> t.Any:
 @click.option("--json", "as_json", is_flag=True, help="A JSON array, one object per feed.")
 def quality_command(feeds: tuple[str, ...], as_json: bool) -> None:
     """Each feed's quality figures, as OpenActive's ecosystem dashboard scores them."""
-    extension = _extension()
+    extension = get_extension()
     checker = _checker()
     results = []
     every = list(extension.feeds)
-    for feed in _feeds(extension, feeds):
+    for feed in named_feeds(extension, feeds):
         url = feed_url(extension, feed)
-        with extension.state().sessions.connection(feed.spec.table) as connection:
-            total = count_items(connection, feed, live=True)
-            with _bar(total, feed.name) as bar:
-                done = 0
-
-                def progress(count: int) -> None:
-                    nonlocal done
-                    bar.update(count - done)
-                    done = count
-
-                results.append(
-                    feed_figures(
-                        connection,
-                        feed,
-                        feeds=every,
-                        feed_url=url,
-                        checker=checker,
-                        progress=progress,
-                    )
+        with _reading(extension, feed) as (connection, progress):
+            results.append(
+                feed_figures(
+                    connection, feed, feeds=every, feed_url=url, checker=checker, progress=progress
                 )
+            )
     if as_json:
         click.echo(json.dumps(results, indent=2))
         return
@@ -139,27 +117,18 @@ def _print_figures(figures: dict[str, t.Any]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per message, a line each.")
 def check_items_command(feed: str, as_json: bool) -> None:
     """Run every live item of FEED through the item checks; exit 1 on any failure."""
-    extension = _extension()
+    extension = get_extension()
     checker = _checker()
-    (target,) = _feeds(extension, [feed])
+    (target,) = named_feeds(extension, [feed])
     failed = False
-    with extension.state().sessions.connection(target.spec.table) as connection:
-        total = count_items(connection, target, live=True)
-        with _bar(total, target.name) as bar:
-            done = 0
-
-            def progress(count: int) -> None:
-                nonlocal done
-                bar.update(count - done)
-                done = count
-
-            items = iter_items(connection, target, progress=progress)
-            for finding in findings(items, checker):
-                failed = failed or finding.message.severity == "failure"
-                if as_json:
-                    click.echo(json.dumps(finding.as_json(), default=str))
-                else:
-                    m = finding.message
-                    click.echo(f"item {finding.id} [{m.severity}] {m.path}: {m.message} ({m.rule})")
+    with _reading(extension, target) as (connection, progress):
+        items = iter_items(connection, target, progress=progress)
+        for finding in findings(items, checker):
+            failed = failed or finding.message.severity == "failure"
+            if as_json:
+                click.echo(json.dumps(finding.as_json(), default=str))
+            else:
+                m = finding.message
+                click.echo(f"item {finding.id} [{m.severity}] {m.path}: {m.message} ({m.rule})")
     if failed:
         raise SystemExit(1)
