@@ -140,6 +140,23 @@ def assess(report: dict[str, list[t.Any]]) -> tuple[list[str], dict[str, t.Any]]
     return problems, summary
 
 
+def our_checks(documents: list[dict[str, t.Any]]) -> list[str]:
+    """rpde_publisher's own item checks over the same items: every failure or warning, a
+    line each (the example app must give none, as it gives the Node validator none)."""
+    from rpde_publisher.openactive.checks import check_item
+    from rpde_publisher.openactive.vocabulary import Vocabularies
+
+    data = ROOT / "tests" / "data"
+    lists = Vocabularies.from_files(data / "activity-list.jsonld", data / "facility-types.jsonld")
+    return [
+        f"OURS {message.severity.upper()} {document['name']} [{message.rule}] {message.path}:"
+        f" {message.message}"
+        for document in documents
+        for message in check_item(document["data"], vocabularies=lists)
+        if message.severity != "suggestion"
+    ]
+
+
 def main() -> int:
     output = ROOT / "test-output"
     output.mkdir(exist_ok=True)
@@ -157,6 +174,8 @@ def main() -> int:
         ]
         report = validate(documents, directory)
     problems, summary = assess(report)
+    ours = our_checks(documents)
+    problems += ours
     for feed, copy in copies.items():
         live = sum(1 for item in copy.values() if item["state"] == "updated")
         print(f"{feed}: {live} live item(s) validated, {len(copy) - live} deleted")
@@ -171,6 +190,7 @@ def main() -> int:
     )
     verdict = "FAILED" if problems else "passed"
     print(f"data-model-validator: {len(documents)} items, {counts}: {verdict}")
+    print(f"rpde_publisher's item checks: {len(ours)} failure(s) or warning(s)")
     return 1 if problems else 0
 
 

@@ -161,12 +161,14 @@ class _Walk:
                     f"Required property {key!r} is missing from {model.name}.",
                 )
         for name in model.recommended:
-            if name not in data:
+            # As the Node validator: the JSON-LD keyword counts, and so does inheritance.
+            if self.lookup(data, model, name) is None:
                 self.add(
                     (*parts, name),
                     "warning",
                     "missing_recommended_field",
-                    f"Recommended property {name!r} is missing from {model.name}.",
+                    f"Recommended property {_KEYWORDS.get(name, name)!r} is missing from"
+                    f" {model.name}.",
                 )
         for options in model.required_options:
             if options and all(self.lookup(data, model, o) is None for o in options):
