@@ -1,9 +1,8 @@
 """Pre-fill the data-model-validator's remote JSON cache so that it can run offline.
 
 The validator reads ``DIR/<sha256 of the URL>.json`` (see its json-loader helper). With
-no internet, every URL it asks for must be there: the activity list (the data comes from
-``shared/data`` or the example app's subset) under each URL the data's ``inScheme`` may
-name.
+no internet, every URL it asks for must be there: the activity list (the copy committed in
+``tests/data``, with its attribution) under each URL the data's ``inScheme`` may name.
 """
 
 from __future__ import annotations
@@ -15,25 +14,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ACTIVITY_LIST_URLS = ["https://openactive.io/activity-list", "https://openactive.io/activity-list/"]
-FULL_LIST = ROOT.parent / "shared" / "data" / "activity-list.jsonld"
-SUBSET = ROOT / "example_app" / "data" / "activities.json"
+#: The full list, committed: a checkout anywhere validates the same way.
+FULL_LIST = ROOT / "tests" / "data" / "activity-list.jsonld"
 
 
 def activity_list() -> dict[str, object]:
-    """The full activity list when this checkout has it, else one built from the subset."""
-    if FULL_LIST.exists():
-        return json.loads(FULL_LIST.read_text())  # type: ignore[no-any-return]
-    subset = json.loads(SUBSET.read_text())
-    return {
-        "@context": "https://openactive.io/",
-        "id": "https://openactive.io/activity-list",
-        "type": "ConceptScheme",
-        "license": "https://creativecommons.org/licenses/by/4.0/",
-        "concept": [
-            {"id": c["id"], "type": "Concept", "prefLabel": c["prefLabel"]}
-            for c in subset["concepts"]
-        ],
-    }
+    """OpenActive's activity list, as the validator would fetch it."""
+    return json.loads(FULL_LIST.read_text())  # type: ignore[no-any-return]
 
 
 def write_entry(directory: Path, url: str, document: object) -> None:
