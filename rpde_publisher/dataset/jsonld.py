@@ -6,6 +6,7 @@ import json
 import typing as t
 from collections.abc import Sequence
 
+from ..pruning import prune
 from .licences import Licence
 from .settings import DatasetSettings
 from .site import DatasetSite
@@ -21,7 +22,6 @@ __all__ = [
     "OPEN_BOOKING_API_DESCRIPTION",
     "catalog_jsonld",
     "dataset_jsonld",
-    "prune",
     "publisher_jsonld",
     "script_json",
 ]
@@ -71,7 +71,7 @@ def dataset_jsonld(site: DatasetSite) -> JSON:
         "bookingService": _booking_service(settings) if site.has_booking_service else None,
         "backgroundImage": _image(settings.background_image),
     }
-    return t.cast(JSON, prune(dataset))
+    return t.cast(JSON, prune(dataset, bare_types_are_empty=True))
 
 
 def catalog_jsonld(
@@ -93,7 +93,8 @@ def catalog_jsonld(
             "publisher": publisher_jsonld(settings),
             "license": licence.url,
             "dataset": list(dataset_urls),
-        }
+        },
+        bare_types_are_empty=True,
     )
     return t.cast(JSON, catalog)
 
@@ -144,28 +145,6 @@ def _booking_service(settings: DatasetSettings) -> JSON:
 
 def _image(url: str | None) -> JSON | None:
     return {"@type": "ImageObject", "url": url} if url else None
-
-
-def prune(value: t.Any) -> t.Any:
-    """``value`` without ``None``, ``""``, ``[]`` or ``{}`` at any depth.
-
-    OpenActive's validator fails a document that carries an empty value; an unset
-    setting is left out instead.
-    """
-    if isinstance(value, dict):
-        pruned = {key: prune(item) for key, item in value.items()}
-        return {key: item for key, item in pruned.items() if not _is_empty(item)}
-    if isinstance(value, list):
-        items = [prune(item) for item in value]
-        return [item for item in items if not _is_empty(item)]
-    return value
-
-
-def _is_empty(value: t.Any) -> bool:
-    # An object left with its @type alone (a publisher with no field set) is empty too.
-    if isinstance(value, dict) and set(value) <= {"@type"}:
-        return True
-    return value is None or value == "" or value == [] or value == {}
 
 
 # What must not appear raw inside <script>: "</script>" or "<!--" would end or confuse

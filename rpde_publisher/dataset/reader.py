@@ -6,9 +6,10 @@ import json
 import typing as t
 from dataclasses import dataclass
 from dataclasses import field
-from html.parser import HTMLParser
 
 from werkzeug.test import TestResponse
+
+from ..jsonld_scripts import JsonLdScripts
 
 if t.TYPE_CHECKING:
     from flask.testing import FlaskClient
@@ -42,11 +43,11 @@ def fetch_site(client: FlaskClient, path: str) -> SitePage:
     reader = _SiteReader()
     reader.feed(response.get_data(as_text=True))
     reader.close()
-    if len(reader.scripts) != 1:
-        page.error = f"the page has {len(reader.scripts)} JSON-LD blocks in <head>, not one"
+    if len(reader.blocks) != 1:
+        page.error = f"the page has {len(reader.blocks)} JSON-LD blocks in <head>, not one"
         return page
     try:
-        page.jsonld = json.loads(reader.scripts[0])
+        page.jsonld = json.loads(reader.blocks[0])
     except ValueError:
         page.error = "its JSON-LD does not parse"
         return page
@@ -56,36 +57,17 @@ def fetch_site(client: FlaskClient, path: str) -> SitePage:
     return page
 
 
-class _SiteReader(HTMLParser):
+class _SiteReader(JsonLdScripts):
     """Collects the JSON-LD blocks of ``<head>`` and the RDFa terms used in the page."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self.scripts: list[str] = []
+        super().__init__(head_only=True)
         self.properties: set[str] = set()
         self.types: set[str] = set()
-        self._in_head = False
-        self._script: list[str] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        super().handle_starttag(tag, attrs)
         values = dict(attrs)
-        if tag == "head":
-            self._in_head = True
-        elif tag == "body":
-            self._in_head = False
-        elif tag == "script" and values.get("type") == "application/ld+json" and self._in_head:
-            self._script = []
         self.properties.update((values.get("property") or "").split())
         self.properties.update((values.get("rel") or "").split())
         self.types.update((values.get("typeof") or "").split())
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "head":
-            self._in_head = False
-        elif tag == "script" and self._script is not None:
-            self.scripts.append("".join(self._script))
-            self._script = None
-
-    def handle_data(self, data: str) -> None:
-        if self._script is not None:
-            self._script.append(data)

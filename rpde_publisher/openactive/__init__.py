@@ -11,24 +11,12 @@ from marshmallow import fields
 from marshmallow import post_dump
 from marshmallow import Schema
 
+from ..pruning import prune
+
 __all__ = ["CONTEXT", "DateTime", "Duration", "OpenActiveSchema", "iso_duration"]
 
 #: The JSON-LD context of Modelling Opportunity Data 2.0.
 CONTEXT = "https://openactive.io/"
-
-
-def _is_empty(value: t.Any) -> bool:
-    return value is None or value == "" or value == [] or value == {}
-
-
-def _prune(value: t.Any) -> t.Any:
-    if isinstance(value, dict):
-        pruned = {key: _prune(item) for key, item in value.items()}
-        return {key: item for key, item in pruned.items() if not _is_empty(item)}
-    if isinstance(value, list):
-        items = [_prune(item) for item in value]
-        return [item for item in items if not _is_empty(item)]
-    return value
 
 
 class OpenActiveSchema(Schema):
@@ -40,7 +28,7 @@ class OpenActiveSchema(Schema):
 
     @post_dump
     def _drop_empty_values(self, data: dict[str, t.Any], **kwargs: t.Any) -> dict[str, t.Any]:
-        return t.cast(dict[str, t.Any], _prune(data))
+        return t.cast(dict[str, t.Any], prune(data))
 
 
 class DateTime(fields.Field):  # type: ignore[type-arg]

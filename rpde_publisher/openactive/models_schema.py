@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from marshmallow import Schema
 
-from . import _prune
+from ..pruning import prune
 from . import CONTEXT
 from . import DateTime
 from . import iso_duration
@@ -63,7 +63,7 @@ class ItemSchema(Schema):
         rendered = {"@context": CONTEXT} | {k: v for k, v in data.items() if k != "@context"}
         if "@context" in data:  # the user's own context (e.g. with the beta namespace) wins
             rendered["@context"] = data["@context"]
-        return _prune(_as_json(rendered))
+        return prune(_as_json(rendered))
 
 
 def item_schema(render: Callable[[Row], Mapping[str, t.Any]]) -> ItemSchema:

@@ -9,11 +9,11 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
-from html.parser import HTMLParser
 
 from ..harvest import Harvester
 from ..harvest import HarvestError
 from ..harvest import LocalCopy
+from ..jsonld_scripts import json_ld_blocks
 from .dataset_jsonld import check_dataset_jsonld
 from .findings import Finding
 from .findings import Report
@@ -192,10 +192,8 @@ def _read_jsonld(url: str, harvester: Harvester, report: SiteReport) -> t.Any:
     except HarvestError as exc:
         report.findings.append(site_finding("site-page", f"GET {url}: {exc.message}", url))
         return None
-    reader = _JsonLdReader()
-    reader.feed(response.text)
-    reader.close()
-    if not reader.blocks:
+    blocks = json_ld_blocks(response.text)
+    if not blocks:
         report.findings.append(
             site_finding(
                 "site-page",
@@ -206,17 +204,17 @@ def _read_jsonld(url: str, harvester: Harvester, report: SiteReport) -> t.Any:
         )
         return None
     try:
-        jsonld = json.loads(reader.blocks[0])
+        jsonld = json.loads(blocks[0])
     except ValueError as exc:
         report.findings.append(
             site_finding("site-page", f"The page's JSON-LD does not parse ({exc}).", url)
         )
         return None
-    if len(reader.blocks) > 1:
+    if len(blocks) > 1:
         report.findings.append(
             site_finding(
                 "site-page",
-                f"The page has {len(reader.blocks)} JSON-LD blocks; OpenActive's tools read"
+                f"The page has {len(blocks)} JSON-LD blocks; OpenActive's tools read"
                 " only the first, and the dataset site must have one.",
                 url,
             )
@@ -267,25 +265,3 @@ def _harvested_feeds(jsonld: t.Any, report: SiteReport) -> list[tuple[str, str, 
             )
         )
     return feeds
-
-
-class _JsonLdReader(HTMLParser):
-    """The text of every ``<script type="application/ld+json">``, in page order."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.blocks: list[str] = []
-        self._script: list[str] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "script" and (dict(attrs).get("type") or "").strip() == "application/ld+json":
-            self._script = []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "script" and self._script is not None:
-            self.blocks.append("".join(self._script))
-            self._script = None
-
-    def handle_data(self, data: str) -> None:
-        if self._script is not None:
-            self._script.append(data)
