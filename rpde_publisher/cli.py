@@ -34,6 +34,15 @@ if t.TYPE_CHECKING:
 
 
 
+def _feeds_command(name: str) -> t.Callable[[t.Callable[..., None]], click.Command]:
+    """A ``flask rpde`` command whose arguments name feeds (every feed if none)."""
+
+    def decorate(function: t.Callable[..., None]) -> click.Command:
+        return rpde_cli.command(name)(click.argument("feeds", nargs=-1)(function))
+
+    return decorate
+
+
 def _check_setup(extension: RPDE, feed: Feed) -> None:
     """Stop with the fix, not a traceback, when ``feed``'s table cannot be used yet."""
     from .diagnosis import setup_problem
@@ -56,8 +65,7 @@ def _transaction(extension: RPDE, feed: Feed) -> Iterator[Connection]:
             raise
 
 
-@rpde_cli.command("install")
-@click.argument("feeds", nargs=-1)
+@_feeds_command("install")
 def install_command(feeds: tuple[str, ...]) -> None:
     """Create or replace the database triggers of FEEDS (default: all feeds).
 
@@ -78,8 +86,7 @@ def install_command(feeds: tuple[str, ...]) -> None:
         click.echo(f"{feed.name}: triggers installed on {feed.spec.table.name}")
 
 
-@rpde_cli.command("adopt")
-@click.argument("feeds", nargs=-1)
+@_feeds_command("adopt")
 def adopt_command(feeds: tuple[str, ...]) -> None:
     """Make FEEDS' existing tables publishable (default: all feeds): add the feed's
     columns, the (modified, id) index and the triggers, in that order, then stamp and
@@ -104,8 +111,7 @@ def adopt_command(feeds: tuple[str, ...]) -> None:
         click.echo(f"{feed.name}: stamped {count} existing row(s); configuration recorded")
 
 
-@rpde_cli.command("status")
-@click.argument("feeds", nargs=-1)
+@_feeds_command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def status_command(feeds: tuple[str, ...], as_json: bool) -> None:
     """Items, tombstones, newest change and lag of each feed, and what is wrong with its
@@ -163,8 +169,7 @@ def _print_status(feed: Feed, s: t.Any, problems: list[t.Any]) -> None:
         click.secho(f"  {problem.severity.upper()}: {problem}", fg=colour)
 
 
-@rpde_cli.command("purge")
-@click.argument("feeds", nargs=-1)
+@_feeds_command("purge")
 @click.option("--dry-run", is_flag=True, help="Count what would be purged; change nothing.")
 def purge_command(feeds: tuple[str, ...], dry_run: bool) -> None:
     """Delete tombstones older than their retention period (safe to run from cron)."""
@@ -204,8 +209,7 @@ def purge_command(feeds: tuple[str, ...], dry_run: bool) -> None:
     click.echo(f"{'Would purge' if dry_run else 'Purged'} {total} tombstone(s) in all.")
 
 
-@rpde_cli.command("retire")
-@click.argument("feeds", nargs=-1)
+@_feeds_command("retire")
 def retire_command(feeds: tuple[str, ...]) -> None:
     """Turn items whose end time has passed into tombstones (feeds with expires=)."""
     from .lifecycle import retire
@@ -221,8 +225,7 @@ def retire_command(feeds: tuple[str, ...]) -> None:
         click.echo(f"{feed.name}: retired {count} past item(s)")
 
 
-@rpde_cli.command("render")
-@click.argument("feeds", nargs=-1)
+@_feeds_command("render")
 @click.option("--missing", is_flag=True, help="Only items whose data was never rendered.")
 @click.option("--all", "move_all", is_flag=True, help="Move every live item, changed or not.")
 def render_command(feeds: tuple[str, ...], missing: bool, move_all: bool) -> None:
@@ -261,8 +264,7 @@ def render_command(feeds: tuple[str, ...], missing: bool, move_all: bool) -> Non
         click.echo(f"{feed.name}: moved {count} item(s) {what}to the end; configuration recorded")
 
 
-@rpde_cli.command("backfill")
-@click.argument("feeds", nargs=-1)
+@_feeds_command("backfill")
 def backfill_command(feeds: tuple[str, ...]) -> None:
     """Stamp and render rows that existed before the feed columns were added."""
     from .lifecycle import backfill

@@ -58,22 +58,6 @@ class ItemRow(t.NamedTuple):
     data: str | None
 
 
-def page_statement(
-    feed: Feed,
-    cursor: Cursor,
-    limit: int,
-    *,
-    dialect: t.Any,
-    settle_seconds: float,
-    organisation: t.Any = None,
-) -> Select[t.Any]:
-    """The SQL for one page of ``feed`` after ``cursor``, with the cursor bound."""
-    statement, parameters = _statement_for(
-        feed, cursor, limit, dialect, settle_seconds, organisation
-    )
-    return statement.params(parameters) if parameters else statement
-
-
 def fetch_rows(
     connection: Connection,
     feed: Feed,
@@ -92,8 +76,13 @@ def fetch_rows(
     :param render_missing: ``False`` leaves rows without stored data as they are (see
         :func:`unrendered`), for the caller to store their data first.
     """
-    statement, parameters = _statement_for(
-        feed, cursor, limit, connection.dialect, settle_seconds, organisation
+    statement, parameters = page_statement(
+        feed,
+        cursor,
+        limit,
+        dialect=connection.dialect,
+        settle_seconds=settle_seconds,
+        organisation=organisation,
     )
     # One fetchall: drivers convert a whole result far faster than row by row; the
     # statement's types already give `live` as a bool. SQLAlchemy's rows are used as they
@@ -124,15 +113,17 @@ def render_missing_rows(connection: Connection, feed: Feed, rows: list[ItemRow])
     return with_data(rows, feed.renderer.render(connection, missing)) if missing else rows
 
 
-def _statement_for(
+def page_statement(
     feed: Feed,
     cursor: Cursor,
     limit: int,
+    *,
     dialect: t.Any,
     settle_seconds: float,
     organisation: t.Any = None,
 ) -> tuple[Select[t.Any], dict[str, t.Any]]:
-    """The feed's statement for the cursor's shape (built once) and the cursor's values.
+    """The SQL for one page of ``feed`` after ``cursor``: the statement for the cursor's
+    shape (built once, cached) and the values to execute it with.
 
     An organisation's key is a parameter too: every organisation shares the statement.
     """

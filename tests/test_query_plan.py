@@ -8,7 +8,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from rpde_publisher.cursor import Cursor
-from rpde_publisher.query import page_statement
+from rpde_publisher.query import page_statement as statement_and_parameters
 
 
 def _seed(engine: t.Any, models: t.Any, count: int) -> None:
@@ -129,3 +129,9 @@ def test_postgresql_cursor_inside_a_transactions_rows_seeks_the_index(
         assert "Rows Removed by Filter" not in plan, plan
     finally:
         models.Base.metadata.drop_all(pg_engine)
+
+
+def page_statement(feed: t.Any, cursor: Cursor, limit: int, **options: t.Any) -> t.Any:
+    """The page's statement with the cursor's values bound, ready to compile."""
+    statement, parameters = statement_and_parameters(feed, cursor, limit, **options)
+    return statement.params(parameters) if parameters else statement

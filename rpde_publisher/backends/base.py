@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import typing as t
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
@@ -76,11 +78,19 @@ class Backend(t.Protocol):
         """Whether ``error`` (a ``DBAPIError``) says a table or column does not exist."""
 
 
-
-
-
 class TriggerDDL:
-    """What every backend installs the same way: its :meth:`ddl`, statement by statement."""
+    """What backends share: the rules of a database with row locks, and the install of
+    its :meth:`ddl` statement by statement. A backend overrides what differs."""
+
+    takes_row_locks = True
+    restamps_at_commit = False
+    required_isolation: str | None = None
+    compares_row_values = True
+
+    @contextmanager
+    def guard_store(self, connection: Connection, spec: TableSpec) -> Iterator[None]:
+        """Nothing to do where the store locks its rows without waiting."""
+        yield
 
     def ddl(self, spec: TableSpec, dialect: Dialect) -> list[str]:
         raise NotImplementedError

@@ -44,15 +44,9 @@ class MySQLBackend(TriggerDDL):
     """Clock stamps and the settle lag (see the module docstring)."""
 
     name = "MySQL/MariaDB"
-    takes_row_locks = True
     restamps_at_commit = True
     required_isolation: str | None = "READ COMMITTED"
     compares_row_values = False
-
-    @contextmanager
-    def guard_store(self, connection: Connection, spec: TableSpec) -> Iterator[None]:
-        """Nothing to do: the store locks its rows without waiting."""
-        yield
 
     def ddl(self, spec: TableSpec, dialect: Dialect) -> list[str]:
         names = identifiers(spec, dialect)

@@ -62,15 +62,6 @@ class PostgreSQLBackend(TriggerDDL):
     """Transaction-id stamps and the snapshot watermark (see the module docstring)."""
 
     name = "PostgreSQL"
-    takes_row_locks = True
-    restamps_at_commit = False
-    required_isolation: str | None = None
-    compares_row_values = True
-
-    @contextmanager
-    def guard_store(self, connection: Connection, spec: TableSpec) -> Iterator[None]:
-        """Nothing to do: the store locks its rows without waiting."""
-        yield
 
     def ddl(self, spec: TableSpec, dialect: Dialect) -> list[str]:
         names = identifiers(spec, dialect)

@@ -45,9 +45,6 @@ class SQLiteBackend(TriggerDDL):
 
     name = "SQLite"
     takes_row_locks = False
-    restamps_at_commit = False
-    required_isolation: str | None = None
-    compares_row_values = True
 
     @contextmanager
     def guard_store(self, connection: Connection, spec: TableSpec) -> Iterator[None]:

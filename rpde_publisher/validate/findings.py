@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import typing as t
+from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
 from enum import StrEnum
 
-__all__ = ["Finding", "Report", "Severity", "WalkSummary"]
+__all__ = ["Finding", "Report", "Severity", "Verdict", "WalkSummary"]
 
 
 class Severity(StrEnum):
@@ -50,8 +51,39 @@ class WalkSummary:
     database_items: int | None = None
 
 
+class Verdict:
+    """What every report shares: its failures and warnings, and whether it passes."""
+
+    def every_finding(self) -> Iterable[Finding]:
+        """Every finding the verdict counts."""
+        raise NotImplementedError
+
+    @property
+    def failures(self) -> list[Finding]:
+        return [f for f in self.every_finding() if f.severity is Severity.FAILURE]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.every_finding() if f.severity is Severity.WARNING]
+
+    def passes(self, *, strict: bool = False) -> bool:
+        """No failures; with ``strict``, no warnings either (notices are allowed)."""
+        return not self.failures and not (strict and self.warnings)
+
+    def verdict(self, target: str, *, strict: bool) -> dict[str, t.Any]:
+        """The JSON-ready head of a report: ``ok`` is the verdict; with ``strict``
+        (``--strict``), warnings fail too."""
+        return {
+            "target": target,
+            "ok": self.passes(strict=strict),
+            "strict": strict,
+            "failures": len(self.failures),
+            "warnings": len(self.warnings),
+        }
+
+
 @dataclass
-class Report:
+class Report(Verdict):
     """Everything one validation of a feed found."""
 
     target: str
@@ -60,22 +92,13 @@ class Report:
     #: Rule ids that could not run, with the reason (e.g. no database for a URL).
     skipped: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def failures(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity is Severity.FAILURE]
-
-    @property
-    def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity is Severity.WARNING]
+    def every_finding(self) -> Iterable[Finding]:
+        return self.findings
 
     @property
     def ok(self) -> bool:
         """No failures (warnings and notices allowed)."""
         return not self.failures
-
-    def passes(self, *, strict: bool = False) -> bool:
-        """No failures; with ``strict``, no warnings either (notices are allowed)."""
-        return self.ok and not (strict and self.warnings)
 
     def rules_failed(self) -> set[str]:
         """The ids of the rules with at least one failure."""
@@ -98,11 +121,7 @@ class Report:
         ``ok`` is the verdict: with ``strict`` (``--strict``), warnings fail too.
         """
         return {
-            "target": self.target,
-            "ok": self.passes(strict=strict),
-            "strict": strict,
-            "failures": len(self.failures),
-            "warnings": len(self.warnings),
+            **self.verdict(self.target, strict=strict),
             "summary": {
                 "pages": self.summary.pages,
                 "items": self.summary.items,

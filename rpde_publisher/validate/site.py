@@ -17,7 +17,7 @@ from ..jsonld_scripts import json_ld_blocks
 from .dataset_jsonld import check_dataset_jsonld
 from .findings import Finding
 from .findings import Report
-from .findings import Severity
+from .findings import Verdict
 from .opportunities import check_opportunities
 from .opportunities import HARVESTED
 from .opportunities import OpportunityCount
@@ -45,7 +45,7 @@ NO_ITEM_CHECK = (
 
 
 @dataclass
-class SiteReport:
+class SiteReport(Verdict):
     """Everything one validation of a dataset site found."""
 
     #: The dataset site's URL, as it would be registered.
@@ -61,32 +61,16 @@ class SiteReport:
     #: Live items harvested across the feeds (what the Test Suite validates).
     live_items: int = 0
 
-    def _all(self) -> Iterable[Finding]:
+    def every_finding(self) -> Iterable[Finding]:
         yield from self.findings
         for report in self.feeds.values():
             yield from report.findings
-
-    @property
-    def failures(self) -> list[Finding]:
-        return [f for f in self._all() if f.severity is Severity.FAILURE]
-
-    @property
-    def warnings(self) -> list[Finding]:
-        return [f for f in self._all() if f.severity is Severity.WARNING]
-
-    def passes(self, *, strict: bool = False) -> bool:
-        """No failures; with ``strict``, no warnings either."""
-        return not self.failures and not (strict and self.warnings)
 
     def to_dict(self, *, strict: bool = False) -> dict[str, t.Any]:
         """The report as JSON-ready data (what ``validate --dataset-site --json`` prints)."""
         count = self.opportunities
         return {
-            "target": self.url,
-            "ok": self.passes(strict=strict),
-            "strict": strict,
-            "failures": len(self.failures),
-            "warnings": len(self.warnings),
+            **self.verdict(self.url, strict=strict),
             "live_items": self.live_items,
             "findings": [finding.to_dict() for finding in self.findings],
             "opportunities": None
