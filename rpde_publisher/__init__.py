@@ -2,6 +2,7 @@
 
 from .errors import ConfigurationError
 from .errors import InvalidCursorError
+from .errors import ItemDataError
 from .errors import RPDEError
 from .extension import RPDE
 from .feed import Feed
@@ -15,6 +16,7 @@ __all__ = [
     "Feed",
     "FeedMixin",
     "InvalidCursorError",
+    "ItemDataError",
     "RPDEError",
     "hide_tombstones",
     "show_tombstones",

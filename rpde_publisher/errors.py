@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-__all__ = ["ConfigurationError", "InvalidCursorError", "OrganisationMoveError", "RPDEError"]
+import typing as t
+
+__all__ = [
+    "ConfigurationError",
+    "InvalidCursorError",
+    "ItemDataError",
+    "OrganisationMoveError",
+    "RPDEError",
+]
 
 
 class RPDEError(Exception):
@@ -50,3 +58,25 @@ class OrganisationMoveError(RPDEError):
     another: the first organisation's consumers would never see the item leave. Delete the
     row (it becomes a tombstone in the first organisation's feed) and add a new one.
     """
+
+
+class ItemDataError(RPDEError, ValueError):
+    """A write rendered an item whose data fails OpenActive's data model.
+
+    Raised only under ``RPDE_ITEM_CHECKS = "error"`` (the default under ``app.testing``):
+    the write's transaction is not committed. A consumer's read never raises it.
+    """
+
+    def __init__(self, feed: str, item_id: object, failures: list[t.Any]) -> None:
+        #: The name of the feed whose item it is.
+        self.feed = feed
+        #: The item's id.
+        self.item_id = item_id
+        #: The failures, as :class:`~rpde_publisher.openactive.checks.ItemMessage`\\ s.
+        self.failures = failures
+        shown = "; ".join(f"{m.path}: {m.message} ({m.rule})" for m in failures[:5])
+        more = f"; and {len(failures) - 5} more" if len(failures) > 5 else ""
+        super().__init__(
+            f"Item {item_id!r} of feed {feed!r} fails OpenActive's data model: {shown}{more}."
+            " Fix the feed's schema or the row (RPDE_ITEM_CHECKS sets what a write does)."
+        )

@@ -27,6 +27,7 @@ from .feed import build_feed
 from .feed import Criterion
 from .feed import Feed
 from .feed import FeedRegistry
+from .item_checks import configure_item_checks
 from .ownership import OrganisationRule
 from .production import feed_metrics
 from .production import rate_limiter
@@ -246,6 +247,7 @@ class RPDE:
         for key, value in DEFAULTS.items():
             app.config.setdefault(key, value)
         settings = Settings.from_config(app.config)
+        configure_item_checks(self.tables.item_checks, app.config, testing=app.testing)
         factory = session or self._session
         if factory is None:
             raise ConfigurationError(

@@ -22,10 +22,12 @@ from sqlalchemy import inspect
 from sqlalchemy import Table
 
 from .errors import ConfigurationError
+from .item_checks import ItemChecks
 
 if t.TYPE_CHECKING:
     from .embedding import Embedding
     from .feed import Feed
+    from .item_checks import ItemCheck
     from .rendering import Renderer
     from .tables import RenderAt
     from .tables import TableSpec
@@ -57,6 +59,8 @@ class TableRules:
     storing: Feed | None = None
     #: When the stored data is rendered (``rpde.feed(render_at=...)``).
     render_at: RenderAt = "commit"
+    #: The registry's item checks (``RPDE_ITEM_CHECKS``).
+    checks: ItemChecks | None = None
 
     @property
     def feed_names(self) -> list[str]:
@@ -67,6 +71,23 @@ class TableRules:
     def renderer(self) -> Renderer | None:
         """The renderer of the stored data; ``None`` if nothing is stored."""
         return self.storing.renderer if self.storing is not None else None
+
+    @property
+    def item_check(self) -> ItemCheck | None:
+        """What a write does with the data of the items it changes (see
+        :class:`~rpde_publisher.item_checks.ItemChecks`); ``None``: nothing."""
+        feed = self.checked_feed
+        if self.checks is None or feed is None:
+            return None
+        renders = self.storing is not None and self.render_at == "commit"
+        return self.checks.for_feed(feed, renders=renders)
+
+    @property
+    def checked_feed(self) -> Feed | None:
+        """The feed whose items the checks render: the storing one, else the first of an
+        OpenActive kind (a table whose feeds store no data is checked only under
+        ``error``, rendered for the check alone)."""
+        return self.storing or next((f for f in self.feeds if f.feed_type is not None), None)
 
     @cached_property
     def embeddings_to_lock(self) -> tuple[Embedding, ...]:
@@ -85,6 +106,8 @@ class TableRegistry:
 
     def __init__(self) -> None:
         self._rules: dict[Table, TableRules] = {}
+        #: What writes do with the data they render; configured by ``init_app``.
+        self.item_checks = ItemChecks()
 
     def get(self, table: Table) -> TableRules | None:
         """The rules of ``table``, if a feed of this registry publishes it."""
@@ -112,7 +135,7 @@ class TableRegistry:
                     f" render_at={stored_at!r}."
                 )
         feeds = (*current.feeds, feed) if current is not None else (feed,)
-        return TableRules(feed.spec, feeds, storing, stored_at)
+        return TableRules(feed.spec, feeds, storing, stored_at, self.item_checks)
 
     def add(self, rules: TableRules) -> None:
         """Keep ``rules`` (from :meth:`with_feed`) and bring them into force."""

@@ -21,6 +21,7 @@ from .errors import ConfigurationError
 
 if t.TYPE_CHECKING:
     from .embedding import Embedding
+    from .item_checks import ItemCheck
 
 __all__ = ["BATCH_SIZE", "Renderer"]
 
@@ -55,8 +56,15 @@ class Renderer:
         self.embeddings = tuple(embeddings)
         self._query: tuple[Select[t.Any], str] | None = None
 
-    def render(self, connection: Connection, ids: Iterable[t.Any]) -> dict[t.Any, str]:
-        """The rendered ``data`` of each live row among ``ids``, by id."""
+    def render(
+        self, connection: Connection, ids: Iterable[t.Any], *, check: ItemCheck | None = None
+    ) -> dict[t.Any, str]:
+        """The rendered ``data`` of each live row among ``ids``, by id.
+
+        :param check: Called with each item's id and its data as consumers read it
+            (parsed back from the JSON): a write's item checks, see
+            :mod:`rpde_publisher.item_checks`.
+        """
         statement, id_key = self._statement()
         wanted = list(ids)
         rendered: dict[t.Any, str] = {}
@@ -64,7 +72,10 @@ class Renderer:
             for start in range(0, len(wanted), BATCH_SIZE):
                 batch = wanted[start : start + BATCH_SIZE]
                 for row in s.scalars(statement, {_IDS: batch}).all():
-                    rendered[getattr(row, id_key)] = self.dumps(row)
+                    item_id, text = getattr(row, id_key), self.dumps(row)
+                    if check is not None:  # the data as consumers read it: JSON's values
+                        check(item_id, json.loads(text))
+                    rendered[item_id] = text
                 s.expunge_all()
         return rendered
 

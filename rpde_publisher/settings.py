@@ -37,6 +37,11 @@ DEFAULTS: dict[str, t.Any] = {
     "RPDE_METRICS_TOKEN": None,
     "RPDE_METRICS_FLUSH_SECONDS": 1.0,
     "RPDE_CHECK_AT_STARTUP": True,
+    # Item checks at each write (see rpde_publisher.item_checks): None is "error" under
+    # app.testing, else "warn". The lists: a file or URL each; None, the official lists.
+    "RPDE_ITEM_CHECKS": None,
+    "RPDE_ACTIVITY_LIST": None,
+    "RPDE_FACILITY_TYPES": None,
 }
 
 # Below this a consumer that polls once a week could miss a deletion (RPDE 1.0).

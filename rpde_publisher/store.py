@@ -180,6 +180,7 @@ def moved_unrendered(
     lock: t.Iterable[t.Any] | None = None,
     relinked: Collection[t.Any] | None = None,
     written_tables: Collection[Table] = (),
+    check: bool = False,
 ) -> RenderedItems:
     """The store of a render_at="read" table: nothing rendered, the data left to the first
     read. The triggers cleared the data of the rows this transaction wrote; the items its
@@ -192,9 +193,12 @@ def moved_unrendered(
     linked anew included. Without that share lock this transaction could commit while
     another that renamed the row, and could not see the new link, is still open: a read
     would then render the item with the old name, and the rename would not move it.
+    ``check`` as for :func:`render_items`.
     """
     wanted = [id_ for id_ in ids if id_ is not None]
     _lock_for_render(connection, spec, wanted, lock, relinked, written_tables)
+    if check:
+        _check_unrendered(connection, spec, wanted)
     changed = wanted if backend_for(connection.dialect).restamps_at_commit else bumped
     return RenderedItems(connection, spec, sorted(changed), None)
 
@@ -208,6 +212,7 @@ def render_items(
     lock: t.Iterable[t.Any] | None = None,
     relinked: Collection[t.Any] | None = None,
     written_tables: Collection[Table] = (),
+    check: bool = False,
 ) -> RenderedItems:
     """Lock and render the live items among ``ids``; :meth:`RenderedItems.store` stores them.
 
@@ -222,6 +227,9 @@ def render_items(
         :attr:`~rpde_publisher.embedding.Embedding.embedded_rows`). Other items need no
         such lock: their links are committed, so whoever edits a row they embed finds
         them and locks them first.
+    :param check: Run the item checks in force (``RPDE_ITEM_CHECKS``) on the data: change
+        tracking's writes do; the lifecycle commands, which render data already there,
+        do not (``flask rpde check-items`` checks it).
 
     SQLite takes no locks: it lets one transaction write at a time.
     """
@@ -229,9 +237,23 @@ def render_items(
     _lock_for_render(connection, spec, wanted, lock, relinked, written_tables)
     renderer = _stored_renderer(spec)
     if renderer is None:
+        if check:
+            _check_unrendered(connection, spec, wanted)
         return RenderedItems(connection, spec, wanted, None)
-    data = renderer.render(connection, wanted) if wanted else {}
+    rules = rules_for(spec.table)
+    item_check = rules.item_check if check and rules is not None else None
+    data = renderer.render(connection, wanted, check=item_check) if wanted else {}
     return RenderedItems(connection, spec, wanted, data)
+
+
+def _check_unrendered(connection: Connection, spec: TableSpec, ids: list[t.Any]) -> None:
+    """Run the item checks on written items whose data the write does not render
+    (``render_at="read"``, ``data=None``): only under ``RPDE_ITEM_CHECKS = "error"``."""
+    rules = rules_for(spec.table)
+    check = rules.item_check if rules is not None else None
+    feed = rules.checked_feed if rules is not None else None
+    if check is not None and feed is not None and ids:
+        feed.renderer.render(connection, ids, check=check)
 
 
 

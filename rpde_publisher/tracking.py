@@ -160,6 +160,7 @@ def _before_commit(session: Session) -> None:
                 lock=changes.bumped[spec] - changes.locked[spec],
                 relinked=changes.relinked[spec],
                 written_tables=changes.written_tables,
+                check=True,
             )
             if render_at_of(spec) == "commit"
             else moved_unrendered(
@@ -170,6 +171,7 @@ def _before_commit(session: Session) -> None:
                 lock=changes.bumped[spec] - changes.locked[spec],
                 relinked=changes.relinked[spec],
                 written_tables=changes.written_tables,
+                check=True,
             )
             for spec, ids in changes.items.items()
             if ids

@@ -155,7 +155,10 @@ def register_feeds(rpde: RPDE, models: Models, **series_options: t.Any) -> None:
 def make_app(engine: Engine, rpde: RPDE, read_session: t.Any = None, **config: t.Any) -> Flask:
     """A Flask app serving ``rpde``'s feeds from ``engine`` through a scoped session."""
     app = Flask(__name__)
-    app.config.update(TESTING=True, CACHE_TYPE="NullCache", RPDE_SETTLE_SECONDS=0.05)
+    # The test models' data is a minimal stand-in, not OpenActive's model: no item checks.
+    app.config.update(
+        TESTING=True, CACHE_TYPE="NullCache", RPDE_SETTLE_SECONDS=0.05, RPDE_ITEM_CHECKS="off"
+    )
     app.config.update(config)
     Session = scoped_session(sessionmaker(engine))
     rpde.init_app(app, session=Session, read_session=read_session)

@@ -20,6 +20,7 @@ __all__ = [
     "Vocabularies",
     "default_vocabularies",
     "load_list",
+    "vocabularies_from",
 ]
 
 log = logging.getLogger(__name__)
@@ -130,3 +131,23 @@ def default_vocabularies() -> Vocabularies:
             _read_file(facility_file) if facility_file else load_list(FACILITY_TYPES_URL),
         )
     return _default
+
+
+def vocabularies_from(
+    activity_list: str | Path | None = None, facility_types: str | Path | None = None
+) -> Vocabularies:
+    """The lists at a file path or an ``http(s)`` URL each; ``None`` takes the process's
+    default (:func:`default_vocabularies`). A list that cannot be had is logged and None."""
+    default = Vocabularies()
+    if not (activity_list and facility_types):
+        default = default_vocabularies()
+    return Vocabularies(
+        _list_at(activity_list) if activity_list else default.activities,
+        _list_at(facility_types) if facility_types else default.facility_types,
+    )
+
+
+def _list_at(source: str | Path) -> ConceptList | None:
+    if str(source).startswith(("https://", "http://")):
+        return load_list(str(source))
+    return _read_file(source)
