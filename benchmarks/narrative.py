@@ -222,6 +222,13 @@ known:
   render to the first read, which is what the target row measures for slots. The first
   read after a page's items were all written pays for them: the table gives that page's
   time against the next read's.
+- **Item checks at a write.** `RPDE_ITEM_CHECKS="warn"` (the default outside tests)
+  checks each item a write renders against OpenActive's data model: the item's JSON is
+  parsed back and walked through the model's rules, about 0.06 ms for a slot and 0.3 ms
+  for a session series with its place and offers. The row measures the slot booking and
+  insert rendering at commit, checks at `warn` against off, in the same rounds. A write
+  that renders at read (`render_at="read"`) checks nothing outside `"error"`, and no
+  read checks.
 - **Memory with the in-process page cache.** Without a page cache (or with a shared
   `RedisCache`, as production runs) the server's memory does not depend on the feed's
   size. The example app's default `SimpleCache` keeps up to `CACHE_THRESHOLD` pages per

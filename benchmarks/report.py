@@ -218,6 +218,28 @@ def _cells(results: dict[str, t.Any]) -> list[tuple[str, str, dict[str, tuple[st
         )
     )
 
+    def checked_writes(f: dict[str, t.Any]) -> tuple[str, bool | None]:
+        w = f["writes"]
+        if not w.get("update_checked"):
+            return "not measured in this run", None
+        update = w["update_checked"] / w["update_rendering_at_commit"]
+        insert = w["insert_checked"] / w["insert_rendering_at_commit"]
+        text = (
+            f"booking {_x(update)} ({_ms(w['update_checked'])} vs"
+            f" {_ms(w['update_rendering_at_commit'])}); new slot {_x(insert)}"
+            f" ({_ms(w['insert_checked'])} vs {_ms(w['insert_rendering_at_commit'])})"
+        )
+        return text, update <= 1.1 and insert <= 1.1
+
+    rows.append(
+        (
+            'a tracked write rendering at commit (`render_at="commit"`) with the item checks at'
+            ' `RPDE_ITEM_CHECKS="warn"` vs the same write with them off',
+            "<= 1.1x",
+            each(checked_writes),
+        )
+    )
+
     def embedded(f: dict[str, t.Any]) -> tuple[str, bool | None]:
         e = f["embedded"]
         counts = sorted(int(count) for count in e["statements"])

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from rpde_publisher.item_checks import CheckLevel
 from rpde_publisher.registry import bring_into_force
 from rpde_publisher.registry import rules_for
 from rpde_publisher.tables import TableSpec
@@ -44,6 +45,10 @@ class WriteFigures:
     #: (rendered, then stored) vs reading it again (stored): (first ms, again ms).
     first_read: tuple[float, float] = (0.0, 0.0)
     first_read_items: int = 0
+    #: The booking and insert rendering at commit with the item checks at ``warn``,
+    #: against the ``update_rendering_at_commit``/``insert_...`` ones, run with them off.
+    update_checked: float = 0.0
+    insert_checked: float = 0.0
 
 
 def measure_writes(url: str, *, repeats: int) -> WriteFigures:
@@ -96,24 +101,40 @@ def measure_writes(url: str, *, repeats: int) -> WriteFigures:
         rules = rules_for(Slot.__table__)
         assert rules is not None and rules.render_at == "read"
 
-        def at_commit(write: t.Callable[[], None]) -> t.Callable[[], None]:
-            """``write`` with the slot table's data rendered at commit instead."""
+        checks = rules.checks
+        assert checks is not None
+
+        def at_commit(write: t.Callable[[], None], checking: CheckLevel) -> t.Callable[[], None]:
+            """``write`` with the slot table's data rendered at commit instead, and the
+            item checks at ``checking``."""
 
             def timed() -> None:
                 bring_into_force(replace(rules, render_at="commit"))
+                level, checks.level = checks.level, checking
                 try:
                     write()
                 finally:
                     bring_into_force(rules)
+                    checks.level = level
 
             return timed
 
         updates = interleaved(
-            {"tracked": book(Slot), "commit": at_commit(book(Slot)), "plain": book(PlainSlot)},
+            {
+                "tracked": book(Slot),
+                "commit": at_commit(book(Slot), "off"),
+                "checked": at_commit(book(Slot), "warn"),
+                "plain": book(PlainSlot),
+            },
             repeats=repeats,
         )
         inserts = interleaved(
-            {"tracked": add(Slot), "commit": at_commit(add(Slot)), "plain": add(PlainSlot)},
+            {
+                "tracked": add(Slot),
+                "commit": at_commit(add(Slot), "off"),
+                "checked": at_commit(add(Slot), "warn"),
+                "plain": add(PlainSlot),
+            },
             repeats=repeats,
         )
         first_read, first_read_items = _first_read(app, rules.spec, repeats=max(3, repeats // 10))
@@ -135,6 +156,8 @@ def measure_writes(url: str, *, repeats: int) -> WriteFigures:
         insert_rendering_at_commit=inserts.median("commit") * 1000,
         first_read=first_read,
         first_read_items=first_read_items,
+        update_checked=updates.median("checked") * 1000,
+        insert_checked=inserts.median("checked") * 1000,
     )
 
 

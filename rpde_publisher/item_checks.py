@@ -17,13 +17,17 @@ from .openactive.vocabulary import Vocabularies
 from .openactive.vocabulary import vocabularies_from
 
 if t.TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
     from .feed import Feed
+    from .registry import TableRules
 
 __all__ = [
     "CHECK_LEVELS",
     "CheckLevel",
     "ItemCheck",
     "ItemChecks",
+    "check_unrendered",
     "configure_item_checks",
     "default_level",
 ]
@@ -126,6 +130,15 @@ class ItemChecks:
             message.message,
             feed_name,
         )
+
+
+def check_unrendered(connection: Connection, rules: TableRules | None, ids: list[t.Any]) -> None:
+    """Run the item checks on written items whose data the write does not render
+    (``render_at="read"``, ``data=None``): only under ``RPDE_ITEM_CHECKS = "error"``."""
+    check = rules.item_check if rules is not None else None
+    feed = rules.checked_feed if rules is not None else None
+    if check is not None and feed is not None and ids:
+        feed.renderer.render(connection, ids, check=check)
 
 
 def _without_indexes(path: str) -> str:

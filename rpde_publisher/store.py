@@ -30,6 +30,7 @@ from sqlalchemy.engine import Engine
 from .backends import backend_for
 from .embedding import Embedding
 from .embedding import lock_embedded_rows
+from .item_checks import check_unrendered
 from .registry import embedded_in
 from .registry import render_at_of
 from .registry import rules_for
@@ -71,7 +72,6 @@ def write_items(
     return render_items(connection, spec, ids, lock=lock).store()
 
 
-
 def lock_items_embedding(
     connection: Connection, spec: TableSpec, ids: t.Sequence[t.Any]
 ) -> dict[TableSpec, set[t.Any]]:
@@ -94,7 +94,6 @@ def lock_items_embedding(
     return {item_spec: item_ids for item_spec, item_ids in found.items() if item_ids}
 
 
-
 def move_items(connection: Connection, spec: TableSpec, ids: t.Iterable[t.Any]) -> int:
     """Render (``render_at="read"``: clear) and move the live items ``ids``, which
     :func:`lock_items_embedding` locked. Returns how many moved."""
@@ -102,7 +101,6 @@ def move_items(connection: Connection, spec: TableSpec, ids: t.Iterable[t.Any]) 
     if render_at_of(spec) == "commit":
         return render_items(connection, spec, wanted, lock=()).store()
     return moved_unrendered(connection, spec, wanted, wanted, lock=()).store()
-
 
 
 def write_changed_items(connection: Connection, spec: TableSpec, ids: t.Iterable[t.Any]) -> int:
@@ -119,7 +117,6 @@ def write_changed_items(connection: Connection, spec: TableSpec, ids: t.Iterable
     )
     changed = {id_: data for id_, data in rendered.data.items() if stored.get(id_) != data}
     return RenderedItems(connection, spec, sorted(changed), changed).store()
-
 
 
 @dataclass
@@ -170,7 +167,6 @@ class RenderedItems:
             )
 
 
-
 def moved_unrendered(
     connection: Connection,
     spec: TableSpec,
@@ -198,10 +194,9 @@ def moved_unrendered(
     wanted = [id_ for id_ in ids if id_ is not None]
     _lock_for_render(connection, spec, wanted, lock, relinked, written_tables)
     if check:
-        _check_unrendered(connection, spec, wanted)
+        check_unrendered(connection, rules_for(spec.table), wanted)
     changed = wanted if backend_for(connection.dialect).restamps_at_commit else bumped
     return RenderedItems(connection, spec, sorted(changed), None)
-
 
 
 def render_items(
@@ -238,23 +233,12 @@ def render_items(
     renderer = _stored_renderer(spec)
     if renderer is None:
         if check:
-            _check_unrendered(connection, spec, wanted)
+            check_unrendered(connection, rules_for(spec.table), wanted)
         return RenderedItems(connection, spec, wanted, None)
     rules = rules_for(spec.table)
     item_check = rules.item_check if check and rules is not None else None
     data = renderer.render(connection, wanted, check=item_check) if wanted else {}
     return RenderedItems(connection, spec, wanted, data)
-
-
-def _check_unrendered(connection: Connection, spec: TableSpec, ids: list[t.Any]) -> None:
-    """Run the item checks on written items whose data the write does not render
-    (``render_at="read"``, ``data=None``): only under ``RPDE_ITEM_CHECKS = "error"``."""
-    rules = rules_for(spec.table)
-    check = rules.item_check if rules is not None else None
-    feed = rules.checked_feed if rules is not None else None
-    if check is not None and feed is not None and ids:
-        feed.renderer.render(connection, ids, check=check)
-
 
 
 def _lock_for_render(
@@ -290,7 +274,6 @@ def _lock_for_render(
         lock_embedded_rows(connection, relinked_items, [i for i in wanted if i in relinked])
 
 
-
 def _warn_of_snapshot_reads(connection: Connection) -> None:
     """Warn, once per engine, when the isolation level renders stale embedded rows (MySQL's
     default, REPEATABLE READ, reads the transaction's snapshot)."""
@@ -310,7 +293,6 @@ def _warn_of_snapshot_reads(connection: Connection) -> None:
             " Flask-SQLAlchemy).",
             stacklevel=2,
         )
-
 
 
 def store_rendered(

@@ -9,10 +9,9 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..openactive.checks import check_item
 from .items import LiveItem
 
-__all__ = ["Checker", "Finding", "ItemMessageLike", "default_checker", "findings"]
+__all__ = ["Checker", "Finding", "ItemMessageLike", "findings"]
 
 
 class ItemMessageLike(t.Protocol):
@@ -30,11 +29,6 @@ class ItemMessageLike(t.Protocol):
 
 #: Checks one item's data and reports what is wrong with it.
 Checker = Callable[[Mapping[str, t.Any]], Sequence[ItemMessageLike]]
-
-
-def default_checker(data: Mapping[str, t.Any]) -> Sequence[ItemMessageLike]:
-    """OpenActive's item checks (:func:`rpde_publisher.openactive.checks.check_item`)."""
-    return check_item(data)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import typing as t
@@ -18,9 +19,10 @@ from sqlalchemy.engine import Connection
 from ..command_support import get_extension
 from ..command_support import named_feeds
 from ..counting import count_items
+from ..openactive.checks import check_item
+from ..openactive.vocabulary import vocabularies_from
 from ..responses import absolute_url
 from .checking import Checker
-from .checking import default_checker
 from .checking import findings
 from .figures import COMPLETENESS
 from .figures import feed_figures
@@ -51,8 +53,15 @@ CHECKER_KEY = "rpde_item_checker"
 
 
 def _checker() -> Checker:
+    """The app's own checker, else OpenActive's checks with the lists the app names
+    (``RPDE_ACTIVITY_LIST``, ``RPDE_FACILITY_TYPES``) or the official ones."""
     checker = current_app.extensions.get(CHECKER_KEY)
-    return t.cast(Checker, checker) if checker is not None else default_checker
+    if checker is not None:
+        return t.cast(Checker, checker)
+    vocabularies = vocabularies_from(
+        current_app.config.get("RPDE_ACTIVITY_LIST"), current_app.config.get("RPDE_FACILITY_TYPES")
+    )
+    return functools.partial(check_item, vocabularies=vocabularies)
 
 
 @contextmanager
