@@ -86,8 +86,10 @@ def test_quick_benchmark_runs_every_row_and_writes_the_report(
         assert crowded["crowd"] == 1000 and crowded["moved"] == 1, "only the new session moved"
         assert crowded["statements"]["crowded"] == crowded["statements"]["empty"]
         assert len(figures["pages"]["curve"]) == 3
+        writes = figures["writes"]
+        assert writes["update_checked"] > 0 and writes["update_rendering_at_commit"] > 0
     report = (output / "performance.md").read_text()
-    assert report.count("| **") >= 9 * 2, "every row has a verdict on both databases"
+    assert report.count("| **") >= 10 * 2, "every row has a verdict on both databases"
     for row in (
         "last page vs first page",
         "the floor",
@@ -98,6 +100,7 @@ def test_quick_benchmark_runs_every_row_and_writes_the_report(
         "change tracking",
         "embedded in 100 session",
         "a series holding 1,000 sessions",
+        'with the item checks at `RPDE_ITEM_CHECKS="warn"`',
     ):
         assert row in report, row
     assert (output / "images" / "page-latency-by-depth.png").read_bytes()[
