@@ -80,7 +80,9 @@ class ItemChecks:
         vocabularies: Vocabularies | None = None,
         check: Callable[..., list[ItemMessage]] = check_item,
     ) -> None:
+        #: ``"off"``, ``"warn"`` or ``"error"``.
         self.level: CheckLevel = level
+        #: The activity list and facility types the checks look concepts up in.
         self.vocabularies = vocabularies or Vocabularies()
         self._check = check
         self._logged: set[tuple[str, str, str]] = set()
