@@ -28,17 +28,23 @@ def _ms(value: float) -> str:
     return f"{value:.2f} ms" if value < 100 else f"{value:.0f} ms"
 
 
+def _paired(pairs: dict[str, tuple[float, float]], limit: float) -> tuple[str, bool]:
+    """Each named (candidate ms, reference ms) pair as its ratio and figures, and whether
+    every ratio is within ``limit``."""
+    text = ", ".join(f"{name} {_x(c / r)} ({_ms(c)} vs {_ms(r)})" for name, (c, r) in pairs.items())
+    return text, all(c / r <= limit for c, r in pairs.values())
+
+
 def _library_and_view(library: dict[str, t.Any], view: dict[str, t.Any]) -> tuple[str, bool]:
     """A page's library call and Flask view against the floor's: the figures, and whether
     both are within the floor's cost."""
-    ratio_library = library["candidate_ms"] / library["reference_ms"]
-    ratio_view = view["candidate_ms"] / view["reference_ms"]
-    text = (
-        f"library {_x(ratio_library)} ({_ms(library['candidate_ms'])} vs"
-        f" {_ms(library['reference_ms'])}), view {_x(ratio_view)}"
-        f" ({_ms(view['candidate_ms'])} vs {_ms(view['reference_ms'])})"
+    return _paired(
+        {
+            "library": (library["candidate_ms"], library["reference_ms"]),
+            "view": (view["candidate_ms"], view["reference_ms"]),
+        },
+        1.0,
     )
-    return text, ratio_library <= 1.0 and ratio_view <= 1.0
 
 
 def _cells(results: dict[str, t.Any]) -> list[tuple[str, str, dict[str, tuple[str, bool | None]]]]:
@@ -222,14 +228,13 @@ def _cells(results: dict[str, t.Any]) -> list[tuple[str, str, dict[str, tuple[st
         w = f["writes"]
         if not w.get("update_checked"):
             return "not measured in this run", None
-        update = w["update_checked"] / w["update_rendering_at_commit"]
-        insert = w["insert_checked"] / w["insert_rendering_at_commit"]
-        text = (
-            f"booking {_x(update)} ({_ms(w['update_checked'])} vs"
-            f" {_ms(w['update_rendering_at_commit'])}); new slot {_x(insert)}"
-            f" ({_ms(w['insert_checked'])} vs {_ms(w['insert_rendering_at_commit'])})"
+        return _paired(
+            {
+                "booking": (w["update_checked"], w["update_rendering_at_commit"]),
+                "new slot": (w["insert_checked"], w["insert_rendering_at_commit"]),
+            },
+            1.1,
         )
-        return text, update <= 1.1 and insert <= 1.1
 
     rows.append(
         (

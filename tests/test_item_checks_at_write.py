@@ -22,6 +22,7 @@ from rpde_publisher.openactive.models import SessionSeries
 from .models import make_app
 from .models import Models
 from .test_openactive_models_feed import render_series
+from .test_openactive_models_feed import series_feed
 from .walking import settle
 from .walking import walk
 
@@ -39,15 +40,7 @@ def render_checked(series: t.Any) -> SessionSeries:
 
 
 def _feed(models: Models, **options: t.Any) -> RPDE:
-    rpde = RPDE()
-    rpde.feed(
-        models.Series,
-        kind="SessionSeries",
-        schema=item_schema(render_checked),
-        embeds=["place", "offers", "organisation"],
-        **options,
-    )
-    return rpde
+    return series_feed(models, render_checked, **options)
 
 
 def _series(models: Models, name: str, notes: str | None = None) -> t.Any:

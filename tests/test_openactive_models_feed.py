@@ -80,16 +80,25 @@ def render_series(series: t.Any) -> SessionSeries:
     }
 
 
-def test_a_feed_publishes_what_the_building_block_function_returns(
-    sqlite_engine: Engine, models: Models, tmp_path: Path
-) -> None:
+def series_feed(
+    models: Models, render: t.Callable[[t.Any], SessionSeries] = render_series, **options: t.Any
+) -> RPDE:
+    """An ``RPDE`` publishing the test models' series through ``render``."""
     rpde = RPDE()
     rpde.feed(
         models.Series,
         kind="SessionSeries",
-        schema=item_schema(render_series),
+        schema=item_schema(render),
         embeds=["place", "offers", "organisation"],
+        **options,
     )
+    return rpde
+
+
+def test_a_feed_publishes_what_the_building_block_function_returns(
+    sqlite_engine: Engine, models: Models, tmp_path: Path
+) -> None:
+    rpde = series_feed(models)
     models.Base.metadata.create_all(sqlite_engine)
     client = make_app(sqlite_engine, rpde).test_client()
     with Session(sqlite_engine) as session:
