@@ -2,10 +2,12 @@
 
 A key's declaration is its name, value type, requiredness and deprecation comment. Types
 that declare a key alike share it through one private base, whose members are exactly the
-types declaring it so: their "signature". Every signature that two or more types have
-becomes a base; what only one type has is its own (``_<Type>Own``), and each public type is
-a class inheriting its bases. No key is declared twice among a type's bases, so no
-TypedDict redefines an inherited key, which neither Python nor mypy allows.
+types declaring it so. Every such group of two or more types becomes a base, holding the
+keys only they share and inheriting the wider bases (so a base is all that its members
+declare alike); what one type alone declares stays in its class, and its @type in a
+one-key dict beside it (the class syntax takes identifiers only). No key is declared
+twice among a type's bases, so no TypedDict redefines an inherited key, which neither
+Python nor mypy allows.
 """
 
 from __future__ import annotations
@@ -52,7 +54,6 @@ class Layout:
         module: Callable[[str], str],
         shared: str,
     ) -> None:
-        self.declared = declared
         holders: dict[Declaration, list[str]] = {}
         for name in sorted(declared):
             for declaration in declared[name]:
@@ -84,8 +85,24 @@ class Layout:
         return _fewest([base for base in self.bases if name in base.members], self._reach)
 
     def in_module(self, module: str) -> list[Base]:
-        """The bases a module defines, each after those it inherits."""
-        return [base for base in self.bases if base.module == module]
+        """The bases a module defines as a tree: those that inherit none by name, each
+        followed by the narrower ones that inherit it (by name, once all theirs are placed)."""
+        ordered: list[Base] = []
+        done: set[str] = set()
+        by_name = sorted(self.bases, key=lambda base: base.name)
+
+        def place(base: Base) -> None:
+            ordered.append(base)
+            done.add(base.name)
+            for narrower in by_name:
+                parents = {parent.name for parent in self.parents[narrower.name]}
+                if narrower.name not in done and base.name in parents and parents <= done:
+                    place(narrower)
+
+        for base in by_name:
+            if base.name not in done and not self.parents[base.name]:
+                place(base)
+        return [base for base in ordered if base.module == module]
 
 
 def _fewest(bases: list[Base], reach: dict[str, set[str]]) -> list[Base]:
@@ -113,9 +130,10 @@ def _and(names: t.Sequence[str]) -> str:
 def _name(
     members: tuple[str, ...], declarations: list[Declaration], families: dict[str, set[str]]
 ) -> str:
-    """A base's name: the OpenActive types (each with its subclasses) whose properties it
-    holds, as ``_EventProperties``; else, for one or two keys, the keys as
-    ``_RequiredActivityAndOrganizer``; else the types, however many."""
+    """A base's name. It holds what its members declare alike (inheriting what they share
+    with more types), so it is named after them where they are up to three OpenActive types
+    with all their subclasses: ``_EventProperties``, ``_OrganizationAndPersonProperties``;
+    else after its own keys, which its members are the types with: ``_WithOptionalName``."""
     roots: list[str] = []
     covered: set[str] = set()
     whole = True  # every root's subclasses are members too
@@ -125,14 +143,12 @@ def _name(
             covered |= families[name] & set(members)
             whole = whole and families[name] <= set(members)
     by_types = f"_{_and(sorted(roots))}Properties"
-    if whole and len(roots) <= 3 and len(by_types) <= 40:
+    if whole and len(roots) <= 3 and len(by_types) <= 42:
         return by_types
-    if len(declarations) <= 2:
-        keys = [d.key.lstrip("@") for d in sorted(declarations, key=_order)]
-        kind = {d.required for d in declarations}
-        prefix = "" if len(kind) > 1 else "Required" if kind == {True} else "Optional"
-        return f"_{prefix}{_and([key[0].upper() + key[1:] for key in keys])}"
-    return by_types
+    keys = [d.key.lstrip("@") for d in sorted(declarations, key=_order)]
+    kind = {d.required for d in declarations}
+    prefix = "" if len(kind) > 1 else "Required" if kind == {True} else "Optional"
+    return f"_With{prefix}{_and([key[0].upper() + key[1:] for key in keys])}"
 
 
 def _disambiguate(bases: list[Base]) -> None:

@@ -107,6 +107,7 @@ HEADER = '''"""{doc}: generated, see the comment below."""
 SHARED = "shared"
 SHARED_MODULE = "_models_bases"
 SHARED_DOC = "Bases that OpenActive's types in several modules share"
+KEYWORDS_NOTE = "The @type of each class below: a key the class syntax cannot declare."
 
 #: Where the names a module's annotations use come from, for its TYPE_CHECKING imports.
 TYPING_NAMES = {
@@ -266,24 +267,27 @@ def _summary(models: Models, name: str) -> tuple[str, list[str]]:
 
 
 def _definitions(models: Models, layout: Layout, group: str, names: list[str]) -> list[str]:
-    """The TypedDicts a module defines: its bases, then each type (its own keys first)."""
+    """The TypedDicts a module defines: its bases, the keys of its classes that are no
+    identifiers (their @type), then each type, a class where it has bases."""
     lines: list[str] = []
     for base in layout.in_module(group):
         parents = [parent.name for parent in layout.parents[base.name]]
         about = f"What {members_text(base.members)} declare alike."
         lines += ["", "", *typed_dict(base.name, base.declarations, [about], parents)]
+    classes = [name for name in names if layout.bases_of(name)]
+    if classes:
+        lines += ["", "", f"#: {KEYWORDS_NOTE}"]
+    for name in classes:
+        keywords = [d for d in layout.own[name] if not d.key.isidentifier()]
+        lines += typed_dict(f"_{name}Type", keywords, [])
     for name in names:
         summary, notes = _summary(models, name)
-        inherited = [base.name for base in layout.bases_of(name)]
-        if not inherited:
+        if name not in classes:
             lines += ["", "", *typed_dict(name, layout.own[name], [summary, *notes])]
             continue
-        keyed = [d for d in layout.own[name] if d.key.isidentifier()]
-        other = [d for d in layout.own[name] if not d.key.isidentifier()]
-        own = f"_{name}Type"
-        about = f"{name}'s @type, a key the class syntax cannot declare."
-        lines += ["", "", *typed_dict(own, other, [about])]
-        lines += ["", "", *public_class(name, [*inherited, own], summary, notes, keyed)]
+        bases = [base.name for base in layout.bases_of(name)] + [f"_{name}Type"]
+        own = [d for d in layout.own[name] if d.key.isidentifier()]
+        lines += ["", "", *public_class(name, bases, summary, notes, own)]
     return lines
 
 

@@ -38,81 +38,40 @@ if TYPE_CHECKING:  # names for mypy only: the values are strings
     from .models_things import QuantitativeValue
 
 
-#: What BabyChanging, Brand, ChangingFacilities, CourseInstance, Creche, Event, EventSeries,
-#: FacilityUse, HeadlineEvent, IndividualFacilityUse, LocationFeatureSpecification, Lockers,
-#: OnDemandEvent, Organization, Parking, Place, SessionSeries, Showers, SportsActivityLocation,
-#: Toilets and Towels declare alike.
-class _RequiredName(TypedDict, total=False):
-    name: Required['str']
-
-
 #: What Brand, Course, CourseInstance, Event, EventSeries, FacilityUse, HeadlineEvent,
 #: IndividualFacilityUse, Offer, OfferOverride, OnDemandEvent, Organization, Person, Place,
 #: PropertyValue, ScheduledSession, SessionSeries, Slot and SportsActivityLocation declare
 #: alike.
-class _OptionalDescription(TypedDict, total=False):
+class _WithOptionalDescription(TypedDict, total=False):
     description: 'str | None'
 
 
 #: What Brand, Course, CourseInstance, Event, EventSeries, FacilityUse, HeadlineEvent,
 #: IndividualFacilityUse, Offer, OfferOverride, OnDemandEvent, Organization, Person, Place,
 #: ScheduledSession, SessionSeries, Slot and SportsActivityLocation declare alike.
-class _OptionalIdentifier(_OptionalDescription, total=False):
+class _WithOptionalIdentifier(_WithOptionalDescription, total=False):
     identifier: 'str | int | PropertyValue | list[PropertyValue] | None'
+
+
+#: What CourseInstance, Event, EventSeries, HeadlineEvent, Offer, OfferOverride, OnDemandEvent,
+#: ScheduledSession, SessionSeries and Slot declare alike.
+class _EventAndOfferProperties(_WithOptionalIdentifier, total=False):
+    ageRestriction: 'QuantitativeValue | None'
 
 
 #: What Course, CourseInstance, Event, EventSeries, FacilityUse, HeadlineEvent,
 #: IndividualFacilityUse, OnDemandEvent, Place, ScheduledSession, SessionSeries, Slot and
 #: SportsActivityLocation declare alike.
-class _OptionalImage(_OptionalIdentifier, total=False):
+class _WithOptionalImage(_WithOptionalIdentifier, total=False):
     image: 'list[ImageObject] | None'
-
-
-#: What Course, EventSeries, Offer, OfferOverride, Organization, Person, Place, PrivacyPolicy,
-#: ScheduledSession, Slot, SportsActivityLocation, Terms and TermsOfUse declare alike.
-class _OptionalUrl(TypedDict, total=False):
-    url: 'str | None'
-
-
-#: What AudioObject, Brand, CourseInstance, Event, FacilityUse, HeadlineEvent, ImageObject,
-#: IndividualFacilityUse, MediaObject, OnDemandEvent, SessionSeries and VideoObject declare
-#: alike.
-class _RequiredUrl(TypedDict, total=False):
-    url: Required['str']
 
 
 #: What Course, CourseInstance, Event, EventSeries, FacilityUse, HeadlineEvent,
 #: IndividualFacilityUse, OnDemandEvent, ScheduledSession, SessionSeries and Slot declare alike.
-class _CourseEventAndFacilityUseProperties(_OptionalImage, total=False):
+class _CourseEventAndFacilityUseProperties(_WithOptionalImage, total=False):
     accessibilityInformation: 'str | None'
     accessibilitySupport: 'list[Concept] | None'
     category: 'list[str] | list[Concept] | None'
-
-
-#: What CourseInstance, Event, EventSeries, FacilityUse, HeadlineEvent, IndividualFacilityUse,
-#: OnDemandEvent, ScheduledSession, SessionSeries and Slot declare alike.
-class _EventAndFacilityUseProperties(_CourseEventAndFacilityUseProperties, total=False):
-    additionalAdmissionRestriction: 'list[str] | None'
-    attendeeInstructions: 'str | None'
-    customerAccountBookingRestriction: 'list[str] | None'
-    isOpenBookingWithCustomerAccountAllowed: 'bool | None'
-
-
-#: What CourseInstance, Event, EventSeries, HeadlineEvent, Offer, OfferOverride, OnDemandEvent,
-#: ScheduledSession, SessionSeries and Slot declare alike.
-class _EventAndOfferProperties(_OptionalIdentifier, total=False):
-    ageRestriction: 'QuantitativeValue | None'
-
-
-#: What Course, Offer, OfferOverride, Person, PrivacyPolicy, PropertyValue, ScheduledSession,
-#: Slot, Terms and TermsOfUse declare alike.
-class _OptionalName(TypedDict, total=False):
-    name: 'str | None'
-
-
-#: What Concept, CourseInstance, Event, FacilityUse, HeadlineEvent, IndividualFacilityUse,
-#: OnDemandEvent, ScheduledSession, SessionSeries and Slot declare alike.
-_RequiredId = TypedDict('_RequiredId', {'@id': Required['str']}, total=False)
 
 
 #: What Course, CourseInstance, Event, EventSeries, HeadlineEvent, OnDemandEvent,
@@ -123,15 +82,13 @@ class _CourseAndEventProperties(_CourseEventAndFacilityUseProperties, total=Fals
     level: 'list[str] | list[Concept] | None'
 
 
-#: What CourseInstance, Event, EventSeries, HeadlineEvent, OnDemandEvent, PartialSchedule,
-#: Schedule, ScheduledSession and SessionSeries declare alike.
-class _OptionalDuration(TypedDict, total=False):
-    duration: 'str | timedelta | None'
-
-
-#: What Brand, Course, EventSeries, Offer, OfferOverride, Organization, Person, Place and
-#: SportsActivityLocation declare alike.
-_OptionalId = TypedDict('_OptionalId', {'@id': 'str | None'}, total=False)
+#: What CourseInstance, Event, EventSeries, FacilityUse, HeadlineEvent, IndividualFacilityUse,
+#: OnDemandEvent, ScheduledSession, SessionSeries and Slot declare alike.
+class _EventAndFacilityUseProperties(_CourseEventAndFacilityUseProperties, total=False):
+    additionalAdmissionRestriction: 'list[str] | None'
+    attendeeInstructions: 'str | None'
+    customerAccountBookingRestriction: 'list[str] | None'
+    isOpenBookingWithCustomerAccountAllowed: 'bool | None'
 
 
 #: What CourseInstance, Event, EventSeries, HeadlineEvent, OnDemandEvent, ScheduledSession,
@@ -156,82 +113,128 @@ class _EventProperties(
 
 #: What Event, EventSeries, HeadlineEvent, OnDemandEvent, ScheduledSession, SessionSeries and
 #: Slot declare alike.
-class _OptionalEndDate(_EventProperties, total=False):
+class _WithOptionalEndDate(_EventProperties, total=False):
     endDate: 'str | datetime | None'
 
 
 #: What CourseInstance, Event, EventSeries, HeadlineEvent, OnDemandEvent, ScheduledSession and
 #: Slot declare alike.
-class _OptionalSubEvent(_EventProperties, total=False):
+class _WithOptionalSubEvent(_EventProperties, total=False):
     subEvent: 'list[Event | CourseInstance | EventSeries | HeadlineEvent | OnDemandEvent | ScheduledSession | SessionSeries | Slot] | None'  # noqa: E501
+
+
+#: What EventSeries, OnDemandEvent, ScheduledSession and Slot declare alike.
+class _WithOptionalLocation(_WithOptionalEndDate, _WithOptionalSubEvent, total=False):
+    location: 'Place | SportsActivityLocation | str | None'
 
 
 #: What CourseInstance, Event, EventSeries, HeadlineEvent, OnDemandEvent, SessionSeries and Slot
 #: declare alike.
-class _OptionalSuperEvent(_EventProperties, total=False):
+class _WithOptionalSuperEvent(_EventProperties, total=False):
     superEvent: 'Event | CourseInstance | EventSeries | HeadlineEvent | OnDemandEvent | ScheduledSession | SessionSeries | Slot | None'  # noqa: E501
-
-
-#: What CourseInstance, Event, EventSeries, HeadlineEvent, OnDemandEvent and SessionSeries
-#: declare alike.
-class _RequiredActivityAndOrganizer(
-    _RequiredName, _OptionalDuration, _OptionalSuperEvent, total=False,
-):
-    activity: Required['list[Concept]']
-    organizer: Required['Organization | Person']
-
-
-#: What CourseInstance, Event, FacilityUse, HeadlineEvent, IndividualFacilityUse and
-#: SessionSeries declare alike.
-class _RequiredLocation(
-    _RequiredName, _RequiredUrl, _EventAndFacilityUseProperties, _RequiredId, total=False,
-):
-    location: Required['Place | SportsActivityLocation | str']
 
 
 #: What EventSeries, FacilityUse, HeadlineEvent, IndividualFacilityUse and ScheduledSession
 #: declare alike.
-class _OptionalOffers(_EventAndFacilityUseProperties, total=False):
+class _WithOptionalOffers(_EventAndFacilityUseProperties, total=False):
     offers: 'list[Offer | OfferOverride] | None'
 
 
-#: What CourseInstance, Event, OnDemandEvent, SessionSeries and Slot declare alike.
-class _RequiredOffers(_RequiredId, _OptionalSuperEvent, total=False):
-    offers: Required['list[Offer | OfferOverride]']
+#: What CourseInstance, Event, EventSeries, HeadlineEvent, OnDemandEvent, PartialSchedule,
+#: Schedule, ScheduledSession and SessionSeries declare alike.
+class _WithOptionalDuration(TypedDict, total=False):
+    duration: 'str | timedelta | None'
 
 
-#: What EventSeries, OnDemandEvent, ScheduledSession and Slot declare alike.
-class _OptionalLocation(_OptionalEndDate, _OptionalSubEvent, total=False):
-    location: 'Place | SportsActivityLocation | str | None'
+#: What Brand, Course, EventSeries, Offer, OfferOverride, Organization, Person, Place and
+#: SportsActivityLocation declare alike.
+_WithOptionalId = TypedDict('_WithOptionalId', {'@id': 'str | None'}, total=False)
+
+
+#: What Course, Offer, OfferOverride, Person, PrivacyPolicy, PropertyValue, ScheduledSession,
+#: Slot, Terms and TermsOfUse declare alike.
+class _WithOptionalName(TypedDict, total=False):
+    name: 'str | None'
+
+
+#: What Course, EventSeries, Offer, OfferOverride, Organization, Person, Place, PrivacyPolicy,
+#: ScheduledSession, Slot, SportsActivityLocation, Terms and TermsOfUse declare alike.
+class _WithOptionalUrl(TypedDict, total=False):
+    url: 'str | None'
+
+
+#: What Course, ScheduledSession and Slot declare alike.
+class _CourseScheduledSessionAndSlotProperties(
+    _WithOptionalUrl, _WithOptionalName, _CourseAndEventProperties, total=False,
+):
+    activity: 'list[Concept] | None'
 
 
 #: What Organization, Person, Place and SportsActivityLocation declare alike.
 class _OrganizationPersonAndPlaceProperties(
-    _OptionalIdentifier, _OptionalUrl, _OptionalId, total=False,
+    _WithOptionalIdentifier, _WithOptionalUrl, _WithOptionalId, total=False,
 ):
     email: 'str | None'
     telephone: 'str | None'
 
 
+#: What Concept, CourseInstance, Event, FacilityUse, HeadlineEvent, IndividualFacilityUse,
+#: OnDemandEvent, ScheduledSession, SessionSeries and Slot declare alike.
+_WithRequiredId = TypedDict('_WithRequiredId', {'@id': Required['str']}, total=False)
+
+
+#: What CourseInstance, Event, OnDemandEvent, SessionSeries and Slot declare alike.
+class _WithRequiredOffers(_WithRequiredId, _WithOptionalSuperEvent, total=False):
+    offers: Required['list[Offer | OfferOverride]']
+
+
 #: What Event, HeadlineEvent, ScheduledSession and Slot declare alike.
-class _RequiredStartDate(_RequiredId, _OptionalEndDate, _OptionalSubEvent, total=False):
+class _WithRequiredStartDate(
+    _WithRequiredId, _WithOptionalEndDate, _WithOptionalSubEvent, total=False,
+):
     startDate: Required['str | datetime']
 
 
-#: What Course, ScheduledSession and Slot declare alike.
-class _CourseScheduledSessionAndSlotProperties(
-    _OptionalUrl, _OptionalName, _CourseAndEventProperties, total=False,
+#: What BabyChanging, Brand, ChangingFacilities, CourseInstance, Creche, Event, EventSeries,
+#: FacilityUse, HeadlineEvent, IndividualFacilityUse, LocationFeatureSpecification, Lockers,
+#: OnDemandEvent, Organization, Parking, Place, SessionSeries, Showers, SportsActivityLocation,
+#: Toilets and Towels declare alike.
+class _WithRequiredName(TypedDict, total=False):
+    name: Required['str']
+
+
+#: What CourseInstance, Event, EventSeries, HeadlineEvent, OnDemandEvent and SessionSeries
+#: declare alike.
+class _WithRequiredActivityAndOrganizer(
+    _WithRequiredName, _WithOptionalDuration, _WithOptionalSuperEvent, total=False,
 ):
-    activity: 'list[Concept] | None'
+    activity: Required['list[Concept]']
+    organizer: Required['Organization | Person']
 
 
 #: What EventSeries, OnDemandEvent and SessionSeries declare alike.
-class _OptionalStartDate(_OptionalEndDate, _RequiredActivityAndOrganizer, total=False):
+class _WithOptionalStartDate(_WithOptionalEndDate, _WithRequiredActivityAndOrganizer, total=False):
     startDate: 'str | datetime | None'
 
 
+#: What AudioObject, Brand, CourseInstance, Event, FacilityUse, HeadlineEvent, ImageObject,
+#: IndividualFacilityUse, MediaObject, OnDemandEvent, SessionSeries and VideoObject declare
+#: alike.
+class _WithRequiredUrl(TypedDict, total=False):
+    url: Required['str']
+
+
+#: What CourseInstance, Event, FacilityUse, HeadlineEvent, IndividualFacilityUse and
+#: SessionSeries declare alike.
+class _WithRequiredLocation(
+    _WithRequiredName, _WithRequiredUrl, _EventAndFacilityUseProperties, _WithRequiredId,
+    total=False,
+):
+    location: Required['Place | SportsActivityLocation | str']
+
+
 #: What CourseInstance and SessionSeries declare alike.
-class _OptionalEventSchedule(
-    _RequiredActivityAndOrganizer, _RequiredLocation, _RequiredOffers, total=False,
+class _CourseInstanceAndSessionSeriesProperties(
+    _WithRequiredActivityAndOrganizer, _WithRequiredLocation, _WithRequiredOffers, total=False,
 ):
     eventSchedule: 'list[Schedule | PartialSchedule] | None'

@@ -8,18 +8,18 @@ from typing import Required
 from typing import TYPE_CHECKING
 from typing import TypedDict
 
-from ._models_bases import _OptionalEventSchedule
-from ._models_bases import _OptionalId
-from ._models_bases import _OptionalLocation
-from ._models_bases import _OptionalOffers
-from ._models_bases import _OptionalStartDate
-from ._models_bases import _OptionalSubEvent
-from ._models_bases import _OptionalUrl
-from ._models_bases import _RequiredActivityAndOrganizer
-from ._models_bases import _RequiredLocation
-from ._models_bases import _RequiredOffers
-from ._models_bases import _RequiredStartDate
-from ._models_bases import _RequiredUrl
+from ._models_bases import _CourseInstanceAndSessionSeriesProperties
+from ._models_bases import _WithOptionalId
+from ._models_bases import _WithOptionalLocation
+from ._models_bases import _WithOptionalOffers
+from ._models_bases import _WithOptionalStartDate
+from ._models_bases import _WithOptionalSubEvent
+from ._models_bases import _WithOptionalUrl
+from ._models_bases import _WithRequiredActivityAndOrganizer
+from ._models_bases import _WithRequiredLocation
+from ._models_bases import _WithRequiredOffers
+from ._models_bases import _WithRequiredStartDate
+from ._models_bases import _WithRequiredUrl
 
 if TYPE_CHECKING:  # names for mypy only: the values are strings
     from datetime import date
@@ -34,11 +34,18 @@ if TYPE_CHECKING:  # names for mypy only: the values are strings
 __all__ = ['CourseInstance', 'Event', 'EventSeries', 'HeadlineEvent', 'OnDemandEvent']
 
 
-#: CourseInstance's @type, a key the class syntax cannot declare.
+#: The @type of each class below: a key the class syntax cannot declare.
 _CourseInstanceType = TypedDict('_CourseInstanceType', {'@type': Required["Literal['CourseInstance']"]}, total=False)  # noqa: E501
+_EventType = TypedDict('_EventType', {'@type': Required["Literal['Event']"]}, total=False)
+_EventSeriesType = TypedDict('_EventSeriesType', {'@type': Required["Literal['EventSeries']"]}, total=False)  # noqa: E501
+_HeadlineEventType = TypedDict('_HeadlineEventType', {'@type': Required["Literal['HeadlineEvent']"]}, total=False)  # noqa: E501
+_OnDemandEventType = TypedDict('_OnDemandEventType', {'@type': Required["Literal['OnDemandEvent']"]}, total=False)  # noqa: E501
 
 
-class CourseInstance(_OptionalSubEvent, _OptionalEventSchedule, _CourseInstanceType, total=False):
+class CourseInstance(
+    _WithOptionalSubEvent, _CourseInstanceAndSessionSeriesProperties, _CourseInstanceType,
+    total=False,
+):
     """OpenActive's CourseInstance (a subClassOf Event).
 
     At least one of subEvent, eventSchedule is required.
@@ -49,24 +56,16 @@ class CourseInstance(_OptionalSubEvent, _OptionalEventSchedule, _CourseInstanceT
     startDate: Required['str | date']
 
 
-#: Event's @type, a key the class syntax cannot declare.
-_EventType = TypedDict('_EventType', {'@type': Required["Literal['Event']"]}, total=False)
-
-
 class Event(
-    _RequiredActivityAndOrganizer, _RequiredLocation, _RequiredOffers, _RequiredStartDate,
-    _EventType,
+    _WithRequiredActivityAndOrganizer, _WithRequiredLocation, _WithRequiredOffers,
+    _WithRequiredStartDate, _EventType,
 ):
     """OpenActive's Event."""
 
 
-#: EventSeries's @type, a key the class syntax cannot declare.
-_EventSeriesType = TypedDict('_EventSeriesType', {'@type': Required["Literal['EventSeries']"]}, total=False)  # noqa: E501
-
-
 class EventSeries(
-    _OptionalUrl, _OptionalId, _OptionalOffers, _OptionalLocation, _OptionalStartDate,
-    _EventSeriesType,
+    _WithOptionalUrl, _WithOptionalId, _WithOptionalOffers, _WithOptionalLocation,
+    _WithOptionalStartDate, _EventSeriesType,
 ):
     """OpenActive's EventSeries (a subClassOf Event).
 
@@ -74,24 +73,16 @@ class EventSeries(
     """
 
 
-#: HeadlineEvent's @type, a key the class syntax cannot declare.
-_HeadlineEventType = TypedDict('_HeadlineEventType', {'@type': Required["Literal['HeadlineEvent']"]}, total=False)  # noqa: E501
-
-
 class HeadlineEvent(
-    _RequiredActivityAndOrganizer, _RequiredLocation, _OptionalOffers, _RequiredStartDate,
-    _HeadlineEventType,
+    _WithRequiredActivityAndOrganizer, _WithRequiredLocation, _WithOptionalOffers,
+    _WithRequiredStartDate, _HeadlineEventType,
 ):
     """OpenActive's HeadlineEvent (a subClassOf Event)."""
 
 
-#: OnDemandEvent's @type, a key the class syntax cannot declare.
-_OnDemandEventType = TypedDict('_OnDemandEventType', {'@type': Required["Literal['OnDemandEvent']"]}, total=False)  # noqa: E501
-
-
 class OnDemandEvent(
-    _RequiredUrl, _RequiredOffers, _OptionalLocation, _OptionalStartDate, _OnDemandEventType,
-    total=False,
+    _WithRequiredUrl, _WithRequiredOffers, _WithOptionalLocation, _WithOptionalStartDate,
+    _OnDemandEventType, total=False,
 ):
     """OpenActive's OnDemandEvent (a subClassOf Event)."""
 

@@ -10,12 +10,12 @@ from typing import TypedDict
 
 from ._models_bases import _CourseScheduledSessionAndSlotProperties
 from ._models_bases import _EventAndOfferProperties
-from ._models_bases import _OptionalDuration
-from ._models_bases import _OptionalId
-from ._models_bases import _OptionalName
-from ._models_bases import _OptionalOffers
-from ._models_bases import _OptionalUrl
-from ._models_bases import _RequiredLocation
+from ._models_bases import _WithOptionalDuration
+from ._models_bases import _WithOptionalId
+from ._models_bases import _WithOptionalName
+from ._models_bases import _WithOptionalOffers
+from ._models_bases import _WithOptionalUrl
+from ._models_bases import _WithRequiredLocation
 
 if TYPE_CHECKING:  # names for mypy only: the values are strings
     from datetime import date
@@ -40,22 +40,24 @@ __all__ = [
 ]
 
 
-#: What FacilityUse and IndividualFacilityUse declare alike.
-class _FacilityUseProperties(_RequiredLocation, _OptionalOffers, total=False):
-    # Deprecated: Use `facilityType` instead of `activity` within `FacilityUse` and
-    # `IndividualFacilityUse`, as the `facilityType` controlled vocabulary has been designed
-    # specifically for facilities.
-    activity: 'list[Concept] | None'
-    event: 'list[Slot] | None'
-    facilityType: 'list[Concept] | None'
-    hoursAvailable: 'list[OpeningHoursSpecification] | None'
-    individualFacilityUse: 'list[IndividualFacilityUse] | None'
-    provider: Required['Organization']
+#: What PartialSchedule and Schedule declare alike.
+class _ScheduleProperties(_WithOptionalDuration, total=False):
+    byDay: 'list[DayOfWeek] | list[str] | None'
+    byMonth: 'list[int] | None'
+    byMonthDay: 'list[int] | None'
+    endDate: 'str | date | None'
+    exceptDate: 'list[str | date] | list[str | datetime] | None'
+    idTemplate: 'str | None'
+    repeatCount: 'int | None'
+    repeatFrequency: 'str | timedelta | None'
+    startDate: 'str | date | None'
+    urlTemplate: 'str | None'
 
 
 #: What Offer and OfferOverride declare alike.
 class _OfferProperties(
-    _OptionalUrl, _EventAndOfferProperties, _OptionalName, _OptionalId, total=False,
+    _WithOptionalUrl, _EventAndOfferProperties, _WithOptionalName, _WithOptionalId,
+    total=False,
 ):
     acceptedPaymentMethod: 'list[PaymentMethod] | None'
     # Deprecated: Use `ageRestriction` instead of `ageRange` within the `Offer` for cases
@@ -73,32 +75,33 @@ class _OfferProperties(
     validThroughBeforeStartDate: 'str | timedelta | None'
 
 
-#: What PartialSchedule and Schedule declare alike.
-class _ScheduleProperties(_OptionalDuration, total=False):
-    byDay: 'list[DayOfWeek] | list[str] | None'
-    byMonth: 'list[int] | None'
-    byMonthDay: 'list[int] | None'
-    endDate: 'str | date | None'
-    exceptDate: 'list[str | date] | list[str | datetime] | None'
-    idTemplate: 'str | None'
-    repeatCount: 'int | None'
-    repeatFrequency: 'str | timedelta | None'
-    startDate: 'str | date | None'
-    urlTemplate: 'str | None'
+#: What FacilityUse and IndividualFacilityUse declare alike.
+class _FacilityUseProperties(_WithRequiredLocation, _WithOptionalOffers, total=False):
+    # Deprecated: Use `facilityType` instead of `activity` within `FacilityUse` and
+    # `IndividualFacilityUse`, as the `facilityType` controlled vocabulary has been designed
+    # specifically for facilities.
+    activity: 'list[Concept] | None'
+    event: 'list[Slot] | None'
+    facilityType: 'list[Concept] | None'
+    hoursAvailable: 'list[OpeningHoursSpecification] | None'
+    individualFacilityUse: 'list[IndividualFacilityUse] | None'
+    provider: Required['Organization']
 
 
-#: Course's @type, a key the class syntax cannot declare.
+#: The @type of each class below: a key the class syntax cannot declare.
 _CourseType = TypedDict('_CourseType', {'@type': "Literal['Course'] | None"}, total=False)
+_FacilityUseType = TypedDict('_FacilityUseType', {'@type': Required["Literal['FacilityUse']"]}, total=False)  # noqa: E501
+_IndividualFacilityUseType = TypedDict('_IndividualFacilityUseType', {'@type': Required["Literal['IndividualFacilityUse']"]}, total=False)  # noqa: E501
+_OfferType = TypedDict('_OfferType', {'@type': "Literal['Offer'] | None"}, total=False)
+_OfferOverrideType = TypedDict('_OfferOverrideType', {'@type': "Literal['OfferOverride'] | None"}, total=False)  # noqa: E501
+_PartialScheduleType = TypedDict('_PartialScheduleType', {'@type': Required["Literal['PartialSchedule']"]}, total=False)  # noqa: E501
+_ScheduleType = TypedDict('_ScheduleType', {'@type': Required["Literal['Schedule']"]}, total=False)
 
 
-class Course(_OptionalId, _CourseScheduledSessionAndSlotProperties, _CourseType, total=False):
+class Course(_WithOptionalId, _CourseScheduledSessionAndSlotProperties, _CourseType, total=False):
     """OpenActive's Course."""
 
     author: 'Organization | Person | str | None'
-
-
-#: FacilityUse's @type, a key the class syntax cannot declare.
-_FacilityUseType = TypedDict('_FacilityUseType', {'@type': Required["Literal['FacilityUse']"]}, total=False)  # noqa: E501
 
 
 class FacilityUse(_FacilityUseProperties, _FacilityUseType):
@@ -106,10 +109,6 @@ class FacilityUse(_FacilityUseProperties, _FacilityUseType):
 
     At least one of facilityType, activity is required.
     """
-
-
-#: IndividualFacilityUse's @type, a key the class syntax cannot declare.
-_IndividualFacilityUseType = TypedDict('_IndividualFacilityUseType', {'@type': Required["Literal['IndividualFacilityUse']"]}, total=False)  # noqa: E501
 
 
 class IndividualFacilityUse(_FacilityUseProperties, _IndividualFacilityUseType, total=False):
@@ -121,16 +120,8 @@ class IndividualFacilityUse(_FacilityUseProperties, _IndividualFacilityUseType, 
     aggregateFacilityUse: 'FacilityUse | IndividualFacilityUse | None'
 
 
-#: Offer's @type, a key the class syntax cannot declare.
-_OfferType = TypedDict('_OfferType', {'@type': "Literal['Offer'] | None"}, total=False)
-
-
 class Offer(_OfferProperties, _OfferType):
     """OpenActive's Offer."""
-
-
-#: OfferOverride's @type, a key the class syntax cannot declare.
-_OfferOverrideType = TypedDict('_OfferOverrideType', {'@type': "Literal['OfferOverride'] | None"}, total=False)  # noqa: E501
 
 
 class OfferOverride(_OfferProperties, _OfferOverrideType):
@@ -148,10 +139,6 @@ OpeningHoursSpecification = TypedDict('OpeningHoursSpecification', {
 }, total=False)
 
 
-#: PartialSchedule's @type, a key the class syntax cannot declare.
-_PartialScheduleType = TypedDict('_PartialScheduleType', {'@type': Required["Literal['PartialSchedule']"]}, total=False)  # noqa: E501
-
-
 class PartialSchedule(_ScheduleProperties, _PartialScheduleType, total=False):
     """OpenActive's PartialSchedule (a subClassOf Schedule)."""
 
@@ -159,10 +146,6 @@ class PartialSchedule(_ScheduleProperties, _PartialScheduleType, total=False):
     scheduleTimezone: 'str | None'
     scheduledEventType: 'str | None'
     startTime: 'str | time | None'
-
-
-#: Schedule's @type, a key the class syntax cannot declare.
-_ScheduleType = TypedDict('_ScheduleType', {'@type': Required["Literal['Schedule']"]}, total=False)
 
 
 class Schedule(_ScheduleProperties, _ScheduleType, total=False):

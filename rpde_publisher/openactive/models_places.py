@@ -8,9 +8,9 @@ from typing import Required
 from typing import TYPE_CHECKING
 from typing import TypedDict
 
-from ._models_bases import _OptionalImage
 from ._models_bases import _OrganizationPersonAndPlaceProperties
-from ._models_bases import _RequiredName
+from ._models_bases import _WithOptionalImage
+from ._models_bases import _WithRequiredName
 
 if TYPE_CHECKING:  # names for mypy only: the values are strings
     from typing import Literal
@@ -26,13 +26,13 @@ __all__ = [
 
 #: What BabyChanging, ChangingFacilities, Creche, LocationFeatureSpecification, Lockers,
 #: Parking, Showers, Toilets and Towels declare alike.
-class _LocationFeatureSpecificationProperties(_RequiredName, total=False):
+class _LocationFeatureSpecificationProperties(_WithRequiredName, total=False):
     value: Required['bool']
 
 
 #: What Place and SportsActivityLocation declare alike.
 class _PlaceProperties(
-    _RequiredName, _OptionalImage, _OrganizationPersonAndPlaceProperties, total=False,
+    _WithRequiredName, _WithOptionalImage, _OrganizationPersonAndPlaceProperties, total=False,
 ):
     address: 'str | PostalAddress | None'
     amenityFeature: 'list[LocationFeatureSpecification | BabyChanging | ChangingFacilities | Creche | Lockers | Parking | Showers | Toilets | Towels] | None'  # noqa: E501
@@ -43,24 +43,26 @@ class _PlaceProperties(
     specialOpeningHoursSpecification: 'list[OpeningHoursSpecification] | None'
 
 
-#: BabyChanging's @type, a key the class syntax cannot declare.
+#: The @type of each class below: a key the class syntax cannot declare.
 _BabyChangingType = TypedDict('_BabyChangingType', {'@type': Required["Literal['BabyChanging']"]}, total=False)  # noqa: E501
+_ChangingFacilitiesType = TypedDict('_ChangingFacilitiesType', {'@type': Required["Literal['ChangingFacilities']"]}, total=False)  # noqa: E501
+_CrecheType = TypedDict('_CrecheType', {'@type': Required["Literal['Creche']"]}, total=False)
+_LocationFeatureSpecificationType = TypedDict('_LocationFeatureSpecificationType', {'@type': Required["Literal['LocationFeatureSpecification']"]}, total=False)  # noqa: E501
+_LockersType = TypedDict('_LockersType', {'@type': Required["Literal['Lockers']"]}, total=False)
+_ParkingType = TypedDict('_ParkingType', {'@type': Required["Literal['Parking']"]}, total=False)
+_PlaceType = TypedDict('_PlaceType', {'@type': Required["Literal['Place']"]}, total=False)
+_ShowersType = TypedDict('_ShowersType', {'@type': Required["Literal['Showers']"]}, total=False)
+_SportsActivityLocationType = TypedDict('_SportsActivityLocationType', {'@type': Required["Literal['SportsActivityLocation']"]}, total=False)  # noqa: E501
+_ToiletsType = TypedDict('_ToiletsType', {'@type': Required["Literal['Toilets']"]}, total=False)
+_TowelsType = TypedDict('_TowelsType', {'@type': Required["Literal['Towels']"]}, total=False)
 
 
 class BabyChanging(_LocationFeatureSpecificationProperties, _BabyChangingType):
     """OpenActive's BabyChanging (a subClassOf LocationFeatureSpecification)."""
 
 
-#: ChangingFacilities's @type, a key the class syntax cannot declare.
-_ChangingFacilitiesType = TypedDict('_ChangingFacilitiesType', {'@type': Required["Literal['ChangingFacilities']"]}, total=False)  # noqa: E501
-
-
 class ChangingFacilities(_LocationFeatureSpecificationProperties, _ChangingFacilitiesType):
     """OpenActive's ChangingFacilities (a subClassOf LocationFeatureSpecification)."""
-
-
-#: Creche's @type, a key the class syntax cannot declare.
-_CrecheType = TypedDict('_CrecheType', {'@type': Required["Literal['Creche']"]}, total=False)
 
 
 class Creche(_LocationFeatureSpecificationProperties, _CrecheType):
@@ -75,34 +77,18 @@ GeoCoordinates = TypedDict('GeoCoordinates', {
 }, total=False)
 
 
-#: LocationFeatureSpecification's @type, a key the class syntax cannot declare.
-_LocationFeatureSpecificationType = TypedDict('_LocationFeatureSpecificationType', {'@type': Required["Literal['LocationFeatureSpecification']"]}, total=False)  # noqa: E501
-
-
 class LocationFeatureSpecification(
     _LocationFeatureSpecificationProperties, _LocationFeatureSpecificationType,
 ):
     """OpenActive's LocationFeatureSpecification."""
 
 
-#: Lockers's @type, a key the class syntax cannot declare.
-_LockersType = TypedDict('_LockersType', {'@type': Required["Literal['Lockers']"]}, total=False)
-
-
 class Lockers(_LocationFeatureSpecificationProperties, _LockersType):
     """OpenActive's Lockers (a subClassOf LocationFeatureSpecification)."""
 
 
-#: Parking's @type, a key the class syntax cannot declare.
-_ParkingType = TypedDict('_ParkingType', {'@type': Required["Literal['Parking']"]}, total=False)
-
-
 class Parking(_LocationFeatureSpecificationProperties, _ParkingType):
     """OpenActive's Parking (a subClassOf LocationFeatureSpecification)."""
-
-
-#: Place's @type, a key the class syntax cannot declare.
-_PlaceType = TypedDict('_PlaceType', {'@type': Required["Literal['Place']"]}, total=False)
 
 
 class Place(_PlaceProperties, _PlaceType):
@@ -123,32 +109,16 @@ PostalAddress = TypedDict('PostalAddress', {
 }, total=False)
 
 
-#: Showers's @type, a key the class syntax cannot declare.
-_ShowersType = TypedDict('_ShowersType', {'@type': Required["Literal['Showers']"]}, total=False)
-
-
 class Showers(_LocationFeatureSpecificationProperties, _ShowersType):
     """OpenActive's Showers (a subClassOf LocationFeatureSpecification)."""
-
-
-#: SportsActivityLocation's @type, a key the class syntax cannot declare.
-_SportsActivityLocationType = TypedDict('_SportsActivityLocationType', {'@type': Required["Literal['SportsActivityLocation']"]}, total=False)  # noqa: E501
 
 
 class SportsActivityLocation(_PlaceProperties, _SportsActivityLocationType):
     """OpenActive's SportsActivityLocation (a subClassOf Place)."""
 
 
-#: Toilets's @type, a key the class syntax cannot declare.
-_ToiletsType = TypedDict('_ToiletsType', {'@type': Required["Literal['Toilets']"]}, total=False)
-
-
 class Toilets(_LocationFeatureSpecificationProperties, _ToiletsType):
     """OpenActive's Toilets (a subClassOf LocationFeatureSpecification)."""
-
-
-#: Towels's @type, a key the class syntax cannot declare.
-_TowelsType = TypedDict('_TowelsType', {'@type': Required["Literal['Towels']"]}, total=False)
 
 
 class Towels(_LocationFeatureSpecificationProperties, _TowelsType):

@@ -8,14 +8,14 @@ from typing import Required
 from typing import TYPE_CHECKING
 from typing import TypedDict
 
+from ._models_bases import _CourseInstanceAndSessionSeriesProperties
 from ._models_bases import _CourseScheduledSessionAndSlotProperties
-from ._models_bases import _OptionalDuration
-from ._models_bases import _OptionalEventSchedule
-from ._models_bases import _OptionalLocation
-from ._models_bases import _OptionalOffers
-from ._models_bases import _OptionalStartDate
-from ._models_bases import _RequiredOffers
-from ._models_bases import _RequiredStartDate
+from ._models_bases import _WithOptionalDuration
+from ._models_bases import _WithOptionalLocation
+from ._models_bases import _WithOptionalOffers
+from ._models_bases import _WithOptionalStartDate
+from ._models_bases import _WithRequiredOffers
+from ._models_bases import _WithRequiredStartDate
 
 if TYPE_CHECKING:  # names for mypy only: the values are strings
     from datetime import timedelta
@@ -36,18 +36,20 @@ __all__ = ['ScheduledSession', 'SessionSeries', 'Slot']
 
 #: What ScheduledSession and Slot declare alike.
 class _ScheduledSessionAndSlotProperties(
-    _OptionalLocation, _RequiredStartDate, _CourseScheduledSessionAndSlotProperties,
+    _WithOptionalLocation, _WithRequiredStartDate, _CourseScheduledSessionAndSlotProperties,
     total=False,
 ):
     organizer: 'Organization | Person | None'
 
 
-#: ScheduledSession's @type, a key the class syntax cannot declare.
+#: The @type of each class below: a key the class syntax cannot declare.
 _ScheduledSessionType = TypedDict('_ScheduledSessionType', {'@type': Required["Literal['ScheduledSession']"]}, total=False)  # noqa: E501
+_SessionSeriesType = TypedDict('_SessionSeriesType', {'@type': Required["Literal['SessionSeries']"]}, total=False)  # noqa: E501
+_SlotType = TypedDict('_SlotType', {'@type': Required["Literal['Slot']"]}, total=False)
 
 
 class ScheduledSession(
-    _OptionalDuration, _OptionalOffers, _ScheduledSessionAndSlotProperties,
+    _WithOptionalDuration, _WithOptionalOffers, _ScheduledSessionAndSlotProperties,
     _ScheduledSessionType, total=False,
 ):
     """OpenActive's ScheduledSession (a subClassOf Event)."""
@@ -55,21 +57,16 @@ class ScheduledSession(
     superEvent: 'Event | CourseInstance | EventSeries | HeadlineEvent | OnDemandEvent | ScheduledSession | SessionSeries | Slot | str | None'  # noqa: E501
 
 
-#: SessionSeries's @type, a key the class syntax cannot declare.
-_SessionSeriesType = TypedDict('_SessionSeriesType', {'@type': Required["Literal['SessionSeries']"]}, total=False)  # noqa: E501
-
-
-class SessionSeries(_OptionalStartDate, _OptionalEventSchedule, _SessionSeriesType, total=False):
+class SessionSeries(
+    _WithOptionalStartDate, _CourseInstanceAndSessionSeriesProperties, _SessionSeriesType,
+    total=False,
+):
     """OpenActive's SessionSeries (a subClassOf Event)."""
 
     subEvent: 'list[ScheduledSession] | None'
 
 
-#: Slot's @type, a key the class syntax cannot declare.
-_SlotType = TypedDict('_SlotType', {'@type': Required["Literal['Slot']"]}, total=False)
-
-
-class Slot(_RequiredOffers, _ScheduledSessionAndSlotProperties, _SlotType, total=False):
+class Slot(_WithRequiredOffers, _ScheduledSessionAndSlotProperties, _SlotType, total=False):
     """OpenActive's Slot (a subClassOf Event)."""
 
     duration: Required['str | timedelta']

@@ -8,15 +8,15 @@ from typing import Required
 from typing import TYPE_CHECKING
 from typing import TypedDict
 
-from ._models_bases import _OptionalDescription
-from ._models_bases import _OptionalId
-from ._models_bases import _OptionalIdentifier
-from ._models_bases import _OptionalName
-from ._models_bases import _OptionalUrl
 from ._models_bases import _OrganizationPersonAndPlaceProperties
-from ._models_bases import _RequiredId
-from ._models_bases import _RequiredName
-from ._models_bases import _RequiredUrl
+from ._models_bases import _WithOptionalDescription
+from ._models_bases import _WithOptionalId
+from ._models_bases import _WithOptionalIdentifier
+from ._models_bases import _WithOptionalName
+from ._models_bases import _WithOptionalUrl
+from ._models_bases import _WithRequiredId
+from ._models_bases import _WithRequiredName
+from ._models_bases import _WithRequiredUrl
 
 if TYPE_CHECKING:  # names for mypy only: the values are strings
     from datetime import datetime
@@ -32,24 +32,9 @@ __all__ = [
 ]
 
 
-#: What AudioObject, ImageObject, MediaObject and VideoObject declare alike.
-class _MediaObjectProperties(_RequiredUrl, total=False):
-    contentUrl: 'str | None'
-    embedUrl: 'str | None'
-    height: 'int | None'
-    thumbnail: 'list[ImageObject] | None'
-    width: 'int | None'
-
-
 #: What Brand, Organization and Person declare alike.
-class _BrandOrganizationAndPersonProperties(_OptionalIdentifier, _OptionalId, total=False):
+class _BrandOrganizationAndPersonProperties(_WithOptionalIdentifier, _WithOptionalId, total=False):
     logo: 'ImageObject | None'
-
-
-#: What PrivacyPolicy, Terms and TermsOfUse declare alike.
-class _TermsProperties(_OptionalUrl, _OptionalName, total=False):
-    dateModified: 'str | datetime | None'
-    requiresExplicitConsent: 'bool | None'
 
 
 #: What Organization and Person declare alike.
@@ -65,62 +50,66 @@ class _OrganizationAndPersonProperties(
     vatID: 'str | None'
 
 
-#: AudioObject's @type, a key the class syntax cannot declare.
+#: What PrivacyPolicy, Terms and TermsOfUse declare alike.
+class _TermsProperties(_WithOptionalUrl, _WithOptionalName, total=False):
+    dateModified: 'str | datetime | None'
+    requiresExplicitConsent: 'bool | None'
+
+
+#: What AudioObject, ImageObject, MediaObject and VideoObject declare alike.
+class _MediaObjectProperties(_WithRequiredUrl, total=False):
+    contentUrl: 'str | None'
+    embedUrl: 'str | None'
+    height: 'int | None'
+    thumbnail: 'list[ImageObject] | None'
+    width: 'int | None'
+
+
+#: The @type of each class below: a key the class syntax cannot declare.
 _AudioObjectType = TypedDict('_AudioObjectType', {'@type': Required["Literal['AudioObject']"]}, total=False)  # noqa: E501
+_BrandType = TypedDict('_BrandType', {'@type': Required["Literal['Brand']"]}, total=False)
+_ConceptType = TypedDict('_ConceptType', {'@type': Required["Literal['Concept']"]}, total=False)
+_ImageObjectType = TypedDict('_ImageObjectType', {'@type': Required["Literal['ImageObject']"]}, total=False)  # noqa: E501
+_MediaObjectType = TypedDict('_MediaObjectType', {'@type': Required["Literal['MediaObject']"]}, total=False)  # noqa: E501
+_OrganizationType = TypedDict('_OrganizationType', {'@type': "Literal['Organization'] | None"}, total=False)  # noqa: E501
+_PersonType = TypedDict('_PersonType', {'@type': "Literal['Person'] | None"}, total=False)
+_PrivacyPolicyType = TypedDict('_PrivacyPolicyType', {'@type': "Literal['PrivacyPolicy'] | None"}, total=False)  # noqa: E501
+_PropertyValueType = TypedDict('_PropertyValueType', {'@type': "Literal['PropertyValue'] | None"}, total=False)  # noqa: E501
+_TermsType = TypedDict('_TermsType', {'@type': "Literal['Terms'] | None"}, total=False)
+_TermsOfUseType = TypedDict('_TermsOfUseType', {'@type': "Literal['TermsOfUse'] | None"}, total=False)  # noqa: E501
+_VideoObjectType = TypedDict('_VideoObjectType', {'@type': Required["Literal['VideoObject']"]}, total=False)  # noqa: E501
 
 
 class AudioObject(_MediaObjectProperties, _AudioObjectType):
     """OpenActive's AudioObject (a subClassOf MediaObject)."""
 
 
-#: Brand's @type, a key the class syntax cannot declare.
-_BrandType = TypedDict('_BrandType', {'@type': Required["Literal['Brand']"]}, total=False)
-
-
-class Brand(_RequiredName, _RequiredUrl, _BrandOrganizationAndPersonProperties, _BrandType):
+class Brand(
+    _WithRequiredName, _WithRequiredUrl, _BrandOrganizationAndPersonProperties, _BrandType,
+):
     """OpenActive's Brand."""
 
 
-#: Concept's @type, a key the class syntax cannot declare.
-_ConceptType = TypedDict('_ConceptType', {'@type': Required["Literal['Concept']"]}, total=False)
-
-
-class Concept(_RequiredId, _ConceptType, total=False):
+class Concept(_WithRequiredId, _ConceptType, total=False):
     """OpenActive's Concept."""
 
     inScheme: Required['str']
     prefLabel: Required['str']
 
 
-#: ImageObject's @type, a key the class syntax cannot declare.
-_ImageObjectType = TypedDict('_ImageObjectType', {'@type': Required["Literal['ImageObject']"]}, total=False)  # noqa: E501
-
-
 class ImageObject(_MediaObjectProperties, _ImageObjectType):
     """OpenActive's ImageObject (a subClassOf MediaObject)."""
-
-
-#: MediaObject's @type, a key the class syntax cannot declare.
-_MediaObjectType = TypedDict('_MediaObjectType', {'@type': Required["Literal['MediaObject']"]}, total=False)  # noqa: E501
 
 
 class MediaObject(_MediaObjectProperties, _MediaObjectType):
     """OpenActive's MediaObject."""
 
 
-#: Organization's @type, a key the class syntax cannot declare.
-_OrganizationType = TypedDict('_OrganizationType', {'@type': "Literal['Organization'] | None"}, total=False)  # noqa: E501
-
-
-class Organization(_RequiredName, _OrganizationAndPersonProperties, _OrganizationType):
+class Organization(_WithRequiredName, _OrganizationAndPersonProperties, _OrganizationType):
     """OpenActive's Organization."""
 
 
-#: Person's @type, a key the class syntax cannot declare.
-_PersonType = TypedDict('_PersonType', {'@type': "Literal['Person'] | None"}, total=False)
-
-
-class Person(_OptionalName, _OrganizationAndPersonProperties, _PersonType, total=False):
+class Person(_WithOptionalName, _OrganizationAndPersonProperties, _PersonType, total=False):
     """OpenActive's Person."""
 
     emergencyContact: 'Person | None'
@@ -130,19 +119,11 @@ class Person(_OptionalName, _OrganizationAndPersonProperties, _PersonType, total
     jobTitle: 'str | None'
 
 
-#: PrivacyPolicy's @type, a key the class syntax cannot declare.
-_PrivacyPolicyType = TypedDict('_PrivacyPolicyType', {'@type': "Literal['PrivacyPolicy'] | None"}, total=False)  # noqa: E501
-
-
 class PrivacyPolicy(_TermsProperties, _PrivacyPolicyType):
     """OpenActive's PrivacyPolicy (a subClassOf Terms)."""
 
 
-#: PropertyValue's @type, a key the class syntax cannot declare.
-_PropertyValueType = TypedDict('_PropertyValueType', {'@type': "Literal['PropertyValue'] | None"}, total=False)  # noqa: E501
-
-
-class PropertyValue(_OptionalDescription, _OptionalName, _PropertyValueType, total=False):
+class PropertyValue(_WithOptionalDescription, _WithOptionalName, _PropertyValueType, total=False):
     """OpenActive's PropertyValue."""
 
     propertyID: 'str | None'
@@ -157,24 +138,12 @@ QuantitativeValue = TypedDict('QuantitativeValue', {
 }, total=False)
 
 
-#: Terms's @type, a key the class syntax cannot declare.
-_TermsType = TypedDict('_TermsType', {'@type': "Literal['Terms'] | None"}, total=False)
-
-
 class Terms(_TermsProperties, _TermsType):
     """OpenActive's Terms."""
 
 
-#: TermsOfUse's @type, a key the class syntax cannot declare.
-_TermsOfUseType = TypedDict('_TermsOfUseType', {'@type': "Literal['TermsOfUse'] | None"}, total=False)  # noqa: E501
-
-
 class TermsOfUse(_TermsProperties, _TermsOfUseType):
     """OpenActive's TermsOfUse (a subClassOf Terms)."""
-
-
-#: VideoObject's @type, a key the class syntax cannot declare.
-_VideoObjectType = TypedDict('_VideoObjectType', {'@type': Required["Literal['VideoObject']"]}, total=False)  # noqa: E501
 
 
 class VideoObject(_MediaObjectProperties, _VideoObjectType):
