@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
-import inspect
 import json
+import re
 import shutil
 import typing as t
 from datetime import datetime
@@ -98,7 +99,7 @@ def test_check_mode_reports_a_stale_file_and_writes_nothing(
     package = tmp_path / "openactive"
     shutil.copytree(generate_openactive.DEFINITIONS.parent, package)
     edited = package / "models_sessions.py"
-    edited.write_text(edited.read_text(encoding="utf-8").replace("'name'", "'nmae'"))
+    edited.write_text(edited.read_text(encoding="utf-8").replace("'@type'", "'@tpye'"))
     before = edited.read_text(encoding="utf-8")
     monkeypatch.setattr(generate_openactive, "ROOT", tmp_path)
     monkeypatch.setattr(generate_openactive, "DEFINITIONS", package / "definitions.json")
@@ -143,6 +144,21 @@ def test_values_are_typed_from_the_definitions() -> None:
     assert "int" in repr(building_blocks.Slot.__annotations__["remainingUses"])
 
 
+def _typed_dicts() -> dict[str, tuple[str, list[str]]]:
+    """Every generated TypedDict, public or a private base: its source and its bases."""
+    found = {}
+    for path in generate_openactive.DEFINITIONS.parent.glob("*models_*.py"):
+        source = path.read_text(encoding="utf-8")
+        for node in ast.parse(source).body:
+            if isinstance(node, ast.ClassDef):
+                bases = [base.id for base in node.bases if isinstance(base, ast.Name)]
+                found[node.name] = (ast.get_source_segment(source, node) or "", bases)
+            elif isinstance(node, ast.Assign) and "TypedDict(" in ast.unparse(node.value):
+                name = ast.unparse(node.targets[0])
+                found[name] = (ast.get_source_segment(source, node) or "", [])
+    return found
+
+
 def test_deprecated_properties_say_so_where_they_are_declared() -> None:
     deprecated = [
         (name, field)
@@ -151,11 +167,15 @@ def test_deprecated_properties_say_so_where_they_are_declared() -> None:
         if "deprecationGuidance" in spec
     ]
     assert deprecated
+    typed_dicts = _typed_dicts()
     for name, field in deprecated:
-        source = inspect.getsource(inspect.getmodule(getattr(building_blocks, name)))  # type: ignore[arg-type]
-        block = source[source.index(f"{name} = TypedDict(") :]
-        before = block[: block.index(f"'{field}':")].rsplit("\n", 3)
-        assert "# Deprecated:" in "\n".join(before), (name, field)
+        declared, todo = [], [name]
+        while todo:  # the TypedDict itself and every base it inherits, at any depth
+            source, bases = typed_dicts[todo.pop()]
+            todo += [base for base in bases if base in typed_dicts]
+            declared += re.findall(rf"\n((?:    #.*\n)*)    '?{field}'?: ", source)
+        assert len(declared) == 1, (name, field)  # each key declared once among its bases
+        assert "# Deprecated:" in declared[0], (name, field)
 
 
 def test_item_schema_adds_the_context_writes_python_values_and_prunes() -> None:

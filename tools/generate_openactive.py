@@ -8,7 +8,8 @@ model's rules (fields, value types, required, recommended, must-not-include, dep
 and the enumerations, as OpenActive publishes them, with the validation modes of open
 data (feeds, dataset sites, data catalogues) and without the booking API's; and, from
 that, the typed building blocks ``rpde_publisher/openactive/models*.py`` (TypedDicts of
-every type an open opportunity feed reaches, see tools/openactive_models.py).
+every type an open opportunity feed reaches, see tools/openactive_models.py; each key is
+declared once, in a base the types declaring it alike share: tools/openactive_bases.py).
 ``--check`` writes nothing and exits 1 when a committed file differs from what it would write.
 """
 

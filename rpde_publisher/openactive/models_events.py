@@ -4,291 +4,86 @@
 # rpde_publisher/openactive/definitions.json: npm @openactive/data-models (MIT), versions/2.x,
 # version 3.0.9. Do not edit: change the generator and regenerate.
 
-from __future__ import annotations
-
 from typing import Required
 from typing import TYPE_CHECKING
 from typing import TypedDict
 
+from ._models_bases import _CourseInstanceAndSessionSeriesProperties
+from ._models_bases import _WithOptionalId
+from ._models_bases import _WithOptionalLocation
+from ._models_bases import _WithOptionalOffers
+from ._models_bases import _WithOptionalStartDate
+from ._models_bases import _WithOptionalSubEvent
+from ._models_bases import _WithOptionalUrl
+from ._models_bases import _WithRequiredActivityAndOrganizer
+from ._models_bases import _WithRequiredLocation
+from ._models_bases import _WithRequiredOffers
+from ._models_bases import _WithRequiredStartDate
+from ._models_bases import _WithRequiredUrl
+
 if TYPE_CHECKING:  # names for mypy only: the values are strings
     from datetime import date
-    from datetime import datetime
-    from datetime import timedelta
     from typing import Literal
 
-    from .models_enums import EventAttendanceModeEnumeration
-    from .models_enums import EventStatusType
-    from .models_enums import GenderRestrictionType
     from .models_facilities import Course
-    from .models_facilities import Offer
-    from .models_facilities import OfferOverride
-    from .models_facilities import PartialSchedule
-    from .models_facilities import Schedule
-    from .models_places import Place
-    from .models_places import SportsActivityLocation
-    from .models_sessions import ScheduledSession
-    from .models_sessions import SessionSeries
-    from .models_sessions import Slot
     from .models_things import AudioObject
-    from .models_things import Brand
-    from .models_things import Concept
     from .models_things import ImageObject
     from .models_things import MediaObject
-    from .models_things import Organization
-    from .models_things import Person
-    from .models_things import PropertyValue
-    from .models_things import QuantitativeValue
     from .models_things import VideoObject
 
-__all__ = [
-    'CourseInstance',
-    'Event',
-    'EventSeries',
-    'HeadlineEvent',
-    'OnDemandEvent',
-]
+__all__ = ['CourseInstance', 'Event', 'EventSeries', 'HeadlineEvent', 'OnDemandEvent']
 
 
-#: OpenActive's CourseInstance (a subClassOf Event).
-#: At least one of subEvent, eventSchedule is required.
-CourseInstance = TypedDict(
-    'CourseInstance',
-    {
-        '@type': Required["Literal['CourseInstance']"],
-        '@id': Required['str'],
-        'accessibilityInformation': 'str | None',
-        'accessibilitySupport': 'list[Concept] | None',
-        'activity': Required['list[Concept]'],
-        'additionalAdmissionRestriction': 'list[str] | None',
-        'ageRange': 'QuantitativeValue | None',
-        'ageRestriction': 'QuantitativeValue | None',
-        'attendeeInstructions': 'str | None',
-        'category': 'list[str] | list[Concept] | None',
-        'contributor': 'list[Person] | None',
-        'customerAccountBookingRestriction': 'list[str] | None',
-        'description': 'str | None',
-        'duration': 'str | timedelta | None',
-        'endDate': Required['str | date'],
-        'eventAttendanceMode': 'EventAttendanceModeEnumeration | None',
-        'eventSchedule': 'list[Schedule | PartialSchedule] | None',
-        'eventStatus': 'EventStatusType | None',
-        'genderRestriction': 'GenderRestrictionType | None',
-        'identifier': 'str | int | PropertyValue | list[PropertyValue] | None',
-        'image': 'list[ImageObject] | None',
-        'instanceOfCourse': 'Course | None',
-        'isAccessibleForFree': 'bool | None',
-        'isCoached': 'bool | None',
-        'isOpenBookingWithCustomerAccountAllowed': 'bool | None',
-        'leader': 'list[Person] | None',
-        'level': 'list[str] | list[Concept] | None',
-        'location': Required['Place | SportsActivityLocation | str'],
-        'maximumAttendeeCapacity': 'int | None',
-        'maximumVirtualAttendeeCapacity': 'int | None',
-        'meetingPoint': 'str | None',
-        'name': Required['str'],
-        'offers': Required['list[Offer | OfferOverride]'],
-        'organizer': Required['Organization | Person'],
-        'programme': 'Brand | None',
-        'remainingAttendeeCapacity': 'int | None',
-        'schedulingNote': 'str | None',
-        'startDate': Required['str | date'],
-        'subEvent': 'list[Event | CourseInstance | EventSeries | HeadlineEvent | OnDemandEvent | ScheduledSession | SessionSeries | Slot] | None',  # noqa: E501
-        'superEvent': 'Event | CourseInstance | EventSeries | HeadlineEvent | OnDemandEvent | ScheduledSession | SessionSeries | Slot | None',  # noqa: E501
-        'url': Required['str'],
-    },
+#: The @type of each class below: a key the class syntax cannot declare.
+_CourseInstanceType = TypedDict('_CourseInstanceType', {'@type': Required["Literal['CourseInstance']"]}, total=False)  # noqa: E501
+_EventType = TypedDict('_EventType', {'@type': Required["Literal['Event']"]}, total=False)
+_EventSeriesType = TypedDict('_EventSeriesType', {'@type': Required["Literal['EventSeries']"]}, total=False)  # noqa: E501
+_HeadlineEventType = TypedDict('_HeadlineEventType', {'@type': Required["Literal['HeadlineEvent']"]}, total=False)  # noqa: E501
+_OnDemandEventType = TypedDict('_OnDemandEventType', {'@type': Required["Literal['OnDemandEvent']"]}, total=False)  # noqa: E501
+
+
+class CourseInstance(
+    _WithOptionalSubEvent, _CourseInstanceAndSessionSeriesProperties, _CourseInstanceType,
     total=False,
-)
+):
+    """OpenActive's CourseInstance (a subClassOf Event).
+
+    At least one of subEvent, eventSchedule is required.
+    """
+
+    endDate: Required['str | date']
+    instanceOfCourse: 'Course | None'
+    startDate: Required['str | date']
 
 
-#: OpenActive's Event.
-Event = TypedDict(
-    'Event',
-    {
-        '@type': Required["Literal['Event']"],
-        '@id': Required['str'],
-        'accessibilityInformation': 'str | None',
-        'accessibilitySupport': 'list[Concept] | None',
-        'activity': Required['list[Concept]'],
-        'additionalAdmissionRestriction': 'list[str] | None',
-        'ageRange': 'QuantitativeValue | None',
-        'ageRestriction': 'QuantitativeValue | None',
-        'attendeeInstructions': 'str | None',
-        'category': 'list[str] | list[Concept] | None',
-        'contributor': 'list[Person] | None',
-        'customerAccountBookingRestriction': 'list[str] | None',
-        'description': 'str | None',
-        'duration': 'str | timedelta | None',
-        'endDate': 'str | datetime | None',
-        'eventAttendanceMode': 'EventAttendanceModeEnumeration | None',
-        'eventStatus': 'EventStatusType | None',
-        'genderRestriction': 'GenderRestrictionType | None',
-        'identifier': 'str | int | PropertyValue | list[PropertyValue] | None',
-        'image': 'list[ImageObject] | None',
-        'isAccessibleForFree': 'bool | None',
-        'isCoached': 'bool | None',
-        'isOpenBookingWithCustomerAccountAllowed': 'bool | None',
-        'leader': 'list[Person] | None',
-        'level': 'list[str] | list[Concept] | None',
-        'location': Required['Place | SportsActivityLocation | str'],
-        'maximumAttendeeCapacity': 'int | None',
-        'maximumVirtualAttendeeCapacity': 'int | None',
-        'meetingPoint': 'str | None',
-        'name': Required['str'],
-        'offers': Required['list[Offer | OfferOverride]'],
-        'organizer': Required['Organization | Person'],
-        'programme': 'Brand | None',
-        'remainingAttendeeCapacity': 'int | None',
-        'schedulingNote': 'str | None',
-        'startDate': Required['str | datetime'],
-        'subEvent': 'list[Event | CourseInstance | EventSeries | HeadlineEvent | OnDemandEvent | ScheduledSession | SessionSeries | Slot] | None',  # noqa: E501
-        'superEvent': 'Event | CourseInstance | EventSeries | HeadlineEvent | OnDemandEvent | ScheduledSession | SessionSeries | Slot | None',  # noqa: E501
-        'url': Required['str'],
-    },
-    total=False,
-)
+class Event(
+    _WithRequiredActivityAndOrganizer, _WithRequiredLocation, _WithRequiredOffers,
+    _WithRequiredStartDate, _EventType,
+):
+    """OpenActive's Event."""
 
 
-#: OpenActive's EventSeries (a subClassOf Event).
-#: At least one of id, identifier is required.
-EventSeries = TypedDict(
-    'EventSeries',
-    {
-        '@type': Required["Literal['EventSeries']"],
-        '@id': 'str | None',
-        'accessibilityInformation': 'str | None',
-        'accessibilitySupport': 'list[Concept] | None',
-        'activity': Required['list[Concept]'],
-        'additionalAdmissionRestriction': 'list[str] | None',
-        'ageRange': 'QuantitativeValue | None',
-        'ageRestriction': 'QuantitativeValue | None',
-        'attendeeInstructions': 'str | None',
-        'category': 'list[str] | list[Concept] | None',
-        'contributor': 'list[Person] | None',
-        'customerAccountBookingRestriction': 'list[str] | None',
-        'description': 'str | None',
-        'duration': 'str | timedelta | None',
-        'endDate': 'str | datetime | None',
-        'eventAttendanceMode': 'EventAttendanceModeEnumeration | None',
-        'eventStatus': 'EventStatusType | None',
-        'genderRestriction': 'GenderRestrictionType | None',
-        'identifier': 'str | int | PropertyValue | list[PropertyValue] | None',
-        'image': 'list[ImageObject] | None',
-        'isAccessibleForFree': 'bool | None',
-        'isCoached': 'bool | None',
-        'isOpenBookingWithCustomerAccountAllowed': 'bool | None',
-        'leader': 'list[Person] | None',
-        'level': 'list[str] | list[Concept] | None',
-        'location': 'Place | SportsActivityLocation | str | None',
-        'maximumAttendeeCapacity': 'int | None',
-        'maximumVirtualAttendeeCapacity': 'int | None',
-        'meetingPoint': 'str | None',
-        'name': Required['str'],
-        'offers': 'list[Offer | OfferOverride] | None',
-        'organizer': Required['Organization | Person'],
-        'programme': 'Brand | None',
-        'remainingAttendeeCapacity': 'int | None',
-        'schedulingNote': 'str | None',
-        'startDate': 'str | datetime | None',
-        'subEvent': 'list[Event | CourseInstance | EventSeries | HeadlineEvent | OnDemandEvent | ScheduledSession | SessionSeries | Slot] | None',  # noqa: E501
-        'superEvent': 'Event | CourseInstance | EventSeries | HeadlineEvent | OnDemandEvent | ScheduledSession | SessionSeries | Slot | None',  # noqa: E501
-        'url': 'str | None',
-    },
-    total=False,
-)
+class EventSeries(
+    _WithOptionalUrl, _WithOptionalId, _WithOptionalOffers, _WithOptionalLocation,
+    _WithOptionalStartDate, _EventSeriesType,
+):
+    """OpenActive's EventSeries (a subClassOf Event).
+
+    At least one of id, identifier is required.
+    """
 
 
-#: OpenActive's HeadlineEvent (a subClassOf Event).
-HeadlineEvent = TypedDict(
-    'HeadlineEvent',
-    {
-        '@type': Required["Literal['HeadlineEvent']"],
-        '@id': Required['str'],
-        'accessibilityInformation': 'str | None',
-        'accessibilitySupport': 'list[Concept] | None',
-        'activity': Required['list[Concept]'],
-        'additionalAdmissionRestriction': 'list[str] | None',
-        'ageRange': 'QuantitativeValue | None',
-        'ageRestriction': 'QuantitativeValue | None',
-        'attendeeInstructions': 'str | None',
-        'category': 'list[str] | list[Concept] | None',
-        'contributor': 'list[Person] | None',
-        'customerAccountBookingRestriction': 'list[str] | None',
-        'description': 'str | None',
-        'duration': 'str | timedelta | None',
-        'endDate': 'str | datetime | None',
-        'eventAttendanceMode': 'EventAttendanceModeEnumeration | None',
-        'eventStatus': 'EventStatusType | None',
-        'genderRestriction': 'GenderRestrictionType | None',
-        'identifier': 'str | int | PropertyValue | list[PropertyValue] | None',
-        'image': 'list[ImageObject] | None',
-        'isAccessibleForFree': 'bool | None',
-        'isCoached': 'bool | None',
-        'isOpenBookingWithCustomerAccountAllowed': 'bool | None',
-        'leader': 'list[Person] | None',
-        'level': 'list[str] | list[Concept] | None',
-        'location': Required['Place | SportsActivityLocation | str'],
-        'maximumAttendeeCapacity': 'int | None',
-        'maximumVirtualAttendeeCapacity': 'int | None',
-        'meetingPoint': 'str | None',
-        'name': Required['str'],
-        'offers': 'list[Offer | OfferOverride] | None',
-        'organizer': Required['Organization | Person'],
-        'programme': 'Brand | None',
-        'remainingAttendeeCapacity': 'int | None',
-        'schedulingNote': 'str | None',
-        'startDate': Required['str | datetime'],
-        'subEvent': 'list[Event | CourseInstance | EventSeries | HeadlineEvent | OnDemandEvent | ScheduledSession | SessionSeries | Slot] | None',  # noqa: E501
-        'superEvent': 'Event | CourseInstance | EventSeries | HeadlineEvent | OnDemandEvent | ScheduledSession | SessionSeries | Slot | None',  # noqa: E501
-        'url': Required['str'],
-    },
-    total=False,
-)
+class HeadlineEvent(
+    _WithRequiredActivityAndOrganizer, _WithRequiredLocation, _WithOptionalOffers,
+    _WithRequiredStartDate, _HeadlineEventType,
+):
+    """OpenActive's HeadlineEvent (a subClassOf Event)."""
 
 
-#: OpenActive's OnDemandEvent (a subClassOf Event).
-OnDemandEvent = TypedDict(
-    'OnDemandEvent',
-    {
-        '@type': Required["Literal['OnDemandEvent']"],
-        '@id': Required['str'],
-        'accessibilityInformation': 'str | None',
-        'accessibilitySupport': 'list[Concept] | None',
-        'activity': Required['list[Concept]'],
-        'additionalAdmissionRestriction': 'list[str] | None',
-        'ageRange': 'QuantitativeValue | None',
-        'ageRestriction': 'QuantitativeValue | None',
-        'attendeeInstructions': 'str | None',
-        'category': 'list[str] | list[Concept] | None',
-        'contributor': 'list[Person] | None',
-        'customerAccountBookingRestriction': 'list[str] | None',
-        'description': 'str | None',
-        'duration': 'str | timedelta | None',
-        'endDate': 'str | datetime | None',
-        'eventAttendanceMode': 'EventAttendanceModeEnumeration | None',
-        'eventStatus': 'EventStatusType | None',
-        'genderRestriction': 'GenderRestrictionType | None',
-        'identifier': 'str | int | PropertyValue | list[PropertyValue] | None',
-        'image': 'list[ImageObject] | None',
-        'isAccessibleForFree': 'bool | None',
-        'isCoached': 'bool | None',
-        'isOpenBookingWithCustomerAccountAllowed': 'bool | None',
-        'leader': 'list[Person] | None',
-        'level': 'list[str] | list[Concept] | None',
-        'location': 'Place | SportsActivityLocation | str | None',
-        'maximumAttendeeCapacity': 'int | None',
-        'maximumVirtualAttendeeCapacity': 'int | None',
-        'meetingPoint': 'str | None',
-        'name': Required['str'],
-        'offers': Required['list[Offer | OfferOverride]'],
-        'organizer': Required['Organization | Person'],
-        'programme': 'Brand | None',
-        'remainingAttendeeCapacity': 'int | None',
-        'schedulingNote': 'str | None',
-        'startDate': 'str | datetime | None',
-        'subEvent': 'list[Event | CourseInstance | EventSeries | HeadlineEvent | OnDemandEvent | ScheduledSession | SessionSeries | Slot] | None',  # noqa: E501
-        'superEvent': 'Event | CourseInstance | EventSeries | HeadlineEvent | OnDemandEvent | ScheduledSession | SessionSeries | Slot | None',  # noqa: E501
-        'url': Required['str'],
-        'workFeatured': 'MediaObject | AudioObject | ImageObject | VideoObject | None',
-    },
-    total=False,
-)
+class OnDemandEvent(
+    _WithRequiredUrl, _WithRequiredOffers, _WithOptionalLocation, _WithOptionalStartDate,
+    _OnDemandEventType, total=False,
+):
+    """OpenActive's OnDemandEvent (a subClassOf Event)."""
+
+    workFeatured: 'MediaObject | AudioObject | ImageObject | VideoObject | None'

@@ -4,11 +4,18 @@
 # rpde_publisher/openactive/definitions.json: npm @openactive/data-models (MIT), versions/2.x,
 # version 3.0.9. Do not edit: change the generator and regenerate.
 
-from __future__ import annotations
-
 from typing import Required
 from typing import TYPE_CHECKING
 from typing import TypedDict
+
+from ._models_bases import _CourseScheduledSessionAndSlotProperties
+from ._models_bases import _EventAndOfferProperties
+from ._models_bases import _WithOptionalDuration
+from ._models_bases import _WithOptionalId
+from ._models_bases import _WithOptionalName
+from ._models_bases import _WithOptionalOffers
+from ._models_bases import _WithOptionalUrl
+from ._models_bases import _WithRequiredLocation
 
 if TYPE_CHECKING:  # names for mypy only: the values are strings
     from datetime import date
@@ -18,248 +25,136 @@ if TYPE_CHECKING:  # names for mypy only: the values are strings
     from typing import Literal
 
     from .models_enums import DayOfWeek
-    from .models_enums import GenderRestrictionType
     from .models_enums import OpenBookingFlowRequirement
     from .models_enums import PaymentMethod
     from .models_enums import RequiredStatusType
-    from .models_places import Place
-    from .models_places import SportsActivityLocation
     from .models_sessions import Slot
     from .models_things import Concept
-    from .models_things import ImageObject
     from .models_things import Organization
     from .models_things import Person
-    from .models_things import PropertyValue
     from .models_things import QuantitativeValue
 
 __all__ = [
-    'Course',
-    'FacilityUse',
-    'IndividualFacilityUse',
-    'Offer',
-    'OfferOverride',
-    'OpeningHoursSpecification',
-    'PartialSchedule',
-    'Schedule',
+    'Course', 'FacilityUse', 'IndividualFacilityUse', 'Offer', 'OfferOverride',
+    'OpeningHoursSpecification', 'PartialSchedule', 'Schedule',
 ]
 
 
-#: OpenActive's Course.
-Course = TypedDict(
-    'Course',
-    {
-        '@type': "Literal['Course'] | None",
-        '@id': 'str | None',
-        'accessibilityInformation': 'str | None',
-        'accessibilitySupport': 'list[Concept] | None',
-        'activity': 'list[Concept] | None',
-        'ageRange': 'QuantitativeValue | None',
-        'author': 'Organization | Person | str | None',
-        'category': 'list[str] | list[Concept] | None',
-        'description': 'str | None',
-        'genderRestriction': 'GenderRestrictionType | None',
-        'identifier': 'str | int | PropertyValue | list[PropertyValue] | None',
-        'image': 'list[ImageObject] | None',
-        'level': 'list[str] | list[Concept] | None',
-        'name': 'str | None',
-        'url': 'str | None',
-    },
+#: What PartialSchedule and Schedule declare alike.
+class _ScheduleProperties(_WithOptionalDuration, total=False):
+    byDay: 'list[DayOfWeek] | list[str] | None'
+    byMonth: 'list[int] | None'
+    byMonthDay: 'list[int] | None'
+    endDate: 'str | date | None'
+    exceptDate: 'list[str | date] | list[str | datetime] | None'
+    idTemplate: 'str | None'
+    repeatCount: 'int | None'
+    repeatFrequency: 'str | timedelta | None'
+    startDate: 'str | date | None'
+    urlTemplate: 'str | None'
+
+
+#: What Offer and OfferOverride declare alike.
+class _OfferProperties(
+    _WithOptionalUrl, _EventAndOfferProperties, _WithOptionalName, _WithOptionalId,
     total=False,
-)
+):
+    acceptedPaymentMethod: 'list[PaymentMethod] | None'
+    # Deprecated: Use `ageRestriction` instead of `ageRange` within the `Offer` for cases
+    # where the `Offer` is age restricted.
+    ageRange: 'QuantitativeValue | None'
+    allowCustomerCancellationFullRefund: 'bool | None'
+    eligibleEntitlementType: 'list[Concept] | None'
+    latestCancellationBeforeStartDate: 'str | timedelta | None'
+    openBookingFlowRequirement: 'list[OpenBookingFlowRequirement] | None'
+    openBookingInAdvance: 'RequiredStatusType | None'
+    openBookingPrepayment: 'RequiredStatusType | None'
+    price: 'float | None'
+    priceCurrency: 'str | None'
+    validFromBeforeStartDate: 'str | timedelta | None'
+    validThroughBeforeStartDate: 'str | timedelta | None'
 
 
-#: OpenActive's FacilityUse.
-#: At least one of facilityType, activity is required.
-FacilityUse = TypedDict(
-    'FacilityUse',
-    {
-        '@type': Required["Literal['FacilityUse']"],
-        '@id': Required['str'],
-        'accessibilityInformation': 'str | None',
-        'accessibilitySupport': 'list[Concept] | None',
-        # Deprecated: Use `facilityType` instead of `activity` within `FacilityUse` and
-        # `IndividualFacilityUse`, as the `facilityType` controlled vocabulary has been
-        # designed specifically for facilities.
-        'activity': 'list[Concept] | None',
-        'additionalAdmissionRestriction': 'list[str] | None',
-        'attendeeInstructions': 'str | None',
-        'category': 'list[str] | list[Concept] | None',
-        'customerAccountBookingRestriction': 'list[str] | None',
-        'description': 'str | None',
-        'event': 'list[Slot] | None',
-        'facilityType': 'list[Concept] | None',
-        'hoursAvailable': 'list[OpeningHoursSpecification] | None',
-        'identifier': 'str | int | PropertyValue | list[PropertyValue] | None',
-        'image': 'list[ImageObject] | None',
-        'individualFacilityUse': 'list[IndividualFacilityUse] | None',
-        'isOpenBookingWithCustomerAccountAllowed': 'bool | None',
-        'location': Required['Place | SportsActivityLocation | str'],
-        'name': Required['str'],
-        'offers': 'list[Offer | OfferOverride] | None',
-        'provider': Required['Organization'],
-        'url': Required['str'],
-    },
-    total=False,
-)
+#: What FacilityUse and IndividualFacilityUse declare alike.
+class _FacilityUseProperties(_WithRequiredLocation, _WithOptionalOffers, total=False):
+    # Deprecated: Use `facilityType` instead of `activity` within `FacilityUse` and
+    # `IndividualFacilityUse`, as the `facilityType` controlled vocabulary has been designed
+    # specifically for facilities.
+    activity: 'list[Concept] | None'
+    event: 'list[Slot] | None'
+    facilityType: 'list[Concept] | None'
+    hoursAvailable: 'list[OpeningHoursSpecification] | None'
+    individualFacilityUse: 'list[IndividualFacilityUse] | None'
+    provider: Required['Organization']
 
 
-#: OpenActive's IndividualFacilityUse (a subClassOf FacilityUse).
-#: At least one of facilityType, activity is required.
-IndividualFacilityUse = TypedDict(
-    'IndividualFacilityUse',
-    {
-        '@type': Required["Literal['IndividualFacilityUse']"],
-        '@id': Required['str'],
-        'accessibilityInformation': 'str | None',
-        'accessibilitySupport': 'list[Concept] | None',
-        # Deprecated: Use `facilityType` instead of `activity` within `FacilityUse` and
-        # `IndividualFacilityUse`, as the `facilityType` controlled vocabulary has been
-        # designed specifically for facilities.
-        'activity': 'list[Concept] | None',
-        'additionalAdmissionRestriction': 'list[str] | None',
-        'aggregateFacilityUse': 'FacilityUse | IndividualFacilityUse | None',
-        'attendeeInstructions': 'str | None',
-        'category': 'list[str] | list[Concept] | None',
-        'customerAccountBookingRestriction': 'list[str] | None',
-        'description': 'str | None',
-        'event': 'list[Slot] | None',
-        'facilityType': 'list[Concept] | None',
-        'hoursAvailable': 'list[OpeningHoursSpecification] | None',
-        'identifier': 'str | int | PropertyValue | list[PropertyValue] | None',
-        'image': 'list[ImageObject] | None',
-        'individualFacilityUse': 'list[IndividualFacilityUse] | None',
-        'isOpenBookingWithCustomerAccountAllowed': 'bool | None',
-        'location': Required['Place | SportsActivityLocation | str'],
-        'name': Required['str'],
-        'offers': 'list[Offer | OfferOverride] | None',
-        'provider': Required['Organization'],
-        'url': Required['str'],
-    },
-    total=False,
-)
+#: The @type of each class below: a key the class syntax cannot declare.
+_CourseType = TypedDict('_CourseType', {'@type': "Literal['Course'] | None"}, total=False)
+_FacilityUseType = TypedDict('_FacilityUseType', {'@type': Required["Literal['FacilityUse']"]}, total=False)  # noqa: E501
+_IndividualFacilityUseType = TypedDict('_IndividualFacilityUseType', {'@type': Required["Literal['IndividualFacilityUse']"]}, total=False)  # noqa: E501
+_OfferType = TypedDict('_OfferType', {'@type': "Literal['Offer'] | None"}, total=False)
+_OfferOverrideType = TypedDict('_OfferOverrideType', {'@type': "Literal['OfferOverride'] | None"}, total=False)  # noqa: E501
+_PartialScheduleType = TypedDict('_PartialScheduleType', {'@type': Required["Literal['PartialSchedule']"]}, total=False)  # noqa: E501
+_ScheduleType = TypedDict('_ScheduleType', {'@type': Required["Literal['Schedule']"]}, total=False)
 
 
-#: OpenActive's Offer.
-Offer = TypedDict(
-    'Offer',
-    {
-        '@type': "Literal['Offer'] | None",
-        '@id': 'str | None',
-        'acceptedPaymentMethod': 'list[PaymentMethod] | None',
-        # Deprecated: Use `ageRestriction` instead of `ageRange` within the `Offer` for
-        # cases where the `Offer` is age restricted.
-        'ageRange': 'QuantitativeValue | None',
-        'ageRestriction': 'QuantitativeValue | None',
-        'allowCustomerCancellationFullRefund': 'bool | None',
-        'description': 'str | None',
-        'eligibleEntitlementType': 'list[Concept] | None',
-        'identifier': 'str | int | PropertyValue | list[PropertyValue] | None',
-        'latestCancellationBeforeStartDate': 'str | timedelta | None',
-        'name': 'str | None',
-        'openBookingFlowRequirement': 'list[OpenBookingFlowRequirement] | None',
-        'openBookingInAdvance': 'RequiredStatusType | None',
-        'openBookingPrepayment': 'RequiredStatusType | None',
-        'price': 'float | None',
-        'priceCurrency': 'str | None',
-        'url': 'str | None',
-        'validFromBeforeStartDate': 'str | timedelta | None',
-        'validThroughBeforeStartDate': 'str | timedelta | None',
-    },
-    total=False,
-)
+class Course(_WithOptionalId, _CourseScheduledSessionAndSlotProperties, _CourseType, total=False):
+    """OpenActive's Course."""
+
+    author: 'Organization | Person | str | None'
 
 
-#: OpenActive's OfferOverride (a subClassOf Offer).
-OfferOverride = TypedDict(
-    'OfferOverride',
-    {
-        '@type': "Literal['OfferOverride'] | None",
-        '@id': 'str | None',
-        'acceptedPaymentMethod': 'list[PaymentMethod] | None',
-        # Deprecated: Use `ageRestriction` instead of `ageRange` within the `Offer` for
-        # cases where the `Offer` is age restricted.
-        'ageRange': 'QuantitativeValue | None',
-        'ageRestriction': 'QuantitativeValue | None',
-        'allowCustomerCancellationFullRefund': 'bool | None',
-        'description': 'str | None',
-        'eligibleEntitlementType': 'list[Concept] | None',
-        'identifier': 'str | int | PropertyValue | list[PropertyValue] | None',
-        'latestCancellationBeforeStartDate': 'str | timedelta | None',
-        'name': 'str | None',
-        'openBookingFlowRequirement': 'list[OpenBookingFlowRequirement] | None',
-        'openBookingInAdvance': 'RequiredStatusType | None',
-        'openBookingPrepayment': 'RequiredStatusType | None',
-        'price': 'float | None',
-        'priceCurrency': 'str | None',
-        'url': 'str | None',
-        'validFromBeforeStartDate': 'str | timedelta | None',
-        'validThroughBeforeStartDate': 'str | timedelta | None',
-    },
-    total=False,
-)
+class FacilityUse(_FacilityUseProperties, _FacilityUseType):
+    """OpenActive's FacilityUse.
+
+    At least one of facilityType, activity is required.
+    """
+
+
+class IndividualFacilityUse(_FacilityUseProperties, _IndividualFacilityUseType, total=False):
+    """OpenActive's IndividualFacilityUse (a subClassOf FacilityUse).
+
+    At least one of facilityType, activity is required.
+    """
+
+    aggregateFacilityUse: 'FacilityUse | IndividualFacilityUse | None'
+
+
+class Offer(_OfferProperties, _OfferType):
+    """OpenActive's Offer."""
+
+
+class OfferOverride(_OfferProperties, _OfferOverrideType):
+    """OpenActive's OfferOverride (a subClassOf Offer)."""
 
 
 #: OpenActive's OpeningHoursSpecification.
-OpeningHoursSpecification = TypedDict(
-    'OpeningHoursSpecification',
-    {
-        '@type': Required["Literal['OpeningHoursSpecification']"],
-        'closes': Required['str | time'],
-        'dayOfWeek': Required['list[DayOfWeek]'],
-        'opens': Required['str | time'],
-        'validFrom': 'str | date | None',
-        'validThrough': 'str | date | None',
-    },
-    total=False,
-)
+OpeningHoursSpecification = TypedDict('OpeningHoursSpecification', {
+    '@type': Required["Literal['OpeningHoursSpecification']"],
+    'closes': Required['str | time'],
+    'dayOfWeek': Required['list[DayOfWeek]'],
+    'opens': Required['str | time'],
+    'validFrom': 'str | date | None',
+    'validThrough': 'str | date | None',
+}, total=False)
 
 
-#: OpenActive's PartialSchedule (a subClassOf Schedule).
-PartialSchedule = TypedDict(
-    'PartialSchedule',
-    {
-        '@type': Required["Literal['PartialSchedule']"],
-        'byDay': 'list[DayOfWeek] | list[str] | None',
-        'byMonth': 'list[int] | None',
-        'byMonthDay': 'list[int] | None',
-        'duration': 'str | timedelta | None',
-        'endDate': 'str | date | None',
-        'endTime': 'str | time | None',
-        'exceptDate': 'list[str | date] | list[str | datetime] | None',
-        'idTemplate': 'str | None',
-        'repeatCount': 'int | None',
-        'repeatFrequency': 'str | timedelta | None',
-        'scheduleTimezone': 'str | None',
-        'scheduledEventType': 'str | None',
-        'startDate': 'str | date | None',
-        'startTime': 'str | time | None',
-        'urlTemplate': 'str | None',
-    },
-    total=False,
-)
+class PartialSchedule(_ScheduleProperties, _PartialScheduleType, total=False):
+    """OpenActive's PartialSchedule (a subClassOf Schedule)."""
+
+    endTime: 'str | time | None'
+    scheduleTimezone: 'str | None'
+    scheduledEventType: 'str | None'
+    startTime: 'str | time | None'
 
 
-#: OpenActive's Schedule.
-#: At least one of byDay, byMonth, byMonthDay, repeatFrequency is required.
-Schedule = TypedDict(
-    'Schedule',
-    {
-        '@type': Required["Literal['Schedule']"],
-        'byDay': 'list[DayOfWeek] | list[str] | None',
-        'byMonth': 'list[int] | None',
-        'byMonthDay': 'list[int] | None',
-        'duration': 'str | timedelta | None',
-        'endDate': 'str | date | None',
-        'endTime': Required['str | time'],
-        'exceptDate': 'list[str | date] | list[str | datetime] | None',
-        'idTemplate': 'str | None',
-        'repeatCount': 'int | None',
-        'repeatFrequency': 'str | timedelta | None',
-        'scheduleTimezone': Required['str'],
-        'scheduledEventType': Required['str'],
-        'startDate': 'str | date | None',
-        'startTime': Required['str | time'],
-        'urlTemplate': 'str | None',
-    },
-    total=False,
-)
+class Schedule(_ScheduleProperties, _ScheduleType, total=False):
+    """OpenActive's Schedule.
+
+    At least one of byDay, byMonth, byMonthDay, repeatFrequency is required.
+    """
+
+    endTime: Required['str | time']
+    scheduleTimezone: Required['str']
+    scheduledEventType: Required['str']
+    startTime: Required['str | time']

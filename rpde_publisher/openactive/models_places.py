@@ -4,217 +4,122 @@
 # rpde_publisher/openactive/definitions.json: npm @openactive/data-models (MIT), versions/2.x,
 # version 3.0.9. Do not edit: change the generator and regenerate.
 
-from __future__ import annotations
-
 from typing import Required
 from typing import TYPE_CHECKING
 from typing import TypedDict
+
+from ._models_bases import _OrganizationPersonAndPlaceProperties
+from ._models_bases import _WithOptionalImage
+from ._models_bases import _WithRequiredName
 
 if TYPE_CHECKING:  # names for mypy only: the values are strings
     from typing import Literal
 
     from .models_facilities import OpeningHoursSpecification
-    from .models_things import ImageObject
-    from .models_things import PropertyValue
 
 __all__ = [
-    'BabyChanging',
-    'ChangingFacilities',
-    'Creche',
-    'GeoCoordinates',
-    'LocationFeatureSpecification',
-    'Lockers',
-    'Parking',
-    'Place',
-    'PostalAddress',
-    'Showers',
-    'SportsActivityLocation',
-    'Toilets',
-    'Towels',
+    'BabyChanging', 'ChangingFacilities', 'Creche', 'GeoCoordinates',
+    'LocationFeatureSpecification', 'Lockers', 'Parking', 'Place', 'PostalAddress', 'Showers',
+    'SportsActivityLocation', 'Toilets', 'Towels',
 ]
 
 
-#: OpenActive's BabyChanging (a subClassOf LocationFeatureSpecification).
-BabyChanging = TypedDict(
-    'BabyChanging',
-    {
-        '@type': Required["Literal['BabyChanging']"],
-        'name': Required['str'],
-        'value': Required['bool'],
-    },
-    total=False,
-)
+#: What BabyChanging, ChangingFacilities, Creche, LocationFeatureSpecification, Lockers,
+#: Parking, Showers, Toilets and Towels declare alike.
+class _LocationFeatureSpecificationProperties(_WithRequiredName, total=False):
+    value: Required['bool']
 
 
-#: OpenActive's ChangingFacilities (a subClassOf LocationFeatureSpecification).
-ChangingFacilities = TypedDict(
-    'ChangingFacilities',
-    {
-        '@type': Required["Literal['ChangingFacilities']"],
-        'name': Required['str'],
-        'value': Required['bool'],
-    },
-    total=False,
-)
+#: What Place and SportsActivityLocation declare alike.
+class _PlaceProperties(
+    _WithRequiredName, _WithOptionalImage, _OrganizationPersonAndPlaceProperties, total=False,
+):
+    address: 'str | PostalAddress | None'
+    amenityFeature: 'list[LocationFeatureSpecification | BabyChanging | ChangingFacilities | Creche | Lockers | Parking | Showers | Toilets | Towels] | None'  # noqa: E501
+    containedInPlace: 'Place | SportsActivityLocation | str | None'
+    containsPlace: 'list[Place | SportsActivityLocation] | None'
+    geo: 'GeoCoordinates | None'
+    openingHoursSpecification: 'list[OpeningHoursSpecification] | None'
+    specialOpeningHoursSpecification: 'list[OpeningHoursSpecification] | None'
 
 
-#: OpenActive's Creche (a subClassOf LocationFeatureSpecification).
-Creche = TypedDict(
-    'Creche',
-    {
-        '@type': Required["Literal['Creche']"],
-        'name': Required['str'],
-        'value': Required['bool'],
-    },
-    total=False,
-)
+#: The @type of each class below: a key the class syntax cannot declare.
+_BabyChangingType = TypedDict('_BabyChangingType', {'@type': Required["Literal['BabyChanging']"]}, total=False)  # noqa: E501
+_ChangingFacilitiesType = TypedDict('_ChangingFacilitiesType', {'@type': Required["Literal['ChangingFacilities']"]}, total=False)  # noqa: E501
+_CrecheType = TypedDict('_CrecheType', {'@type': Required["Literal['Creche']"]}, total=False)
+_LocationFeatureSpecificationType = TypedDict('_LocationFeatureSpecificationType', {'@type': Required["Literal['LocationFeatureSpecification']"]}, total=False)  # noqa: E501
+_LockersType = TypedDict('_LockersType', {'@type': Required["Literal['Lockers']"]}, total=False)
+_ParkingType = TypedDict('_ParkingType', {'@type': Required["Literal['Parking']"]}, total=False)
+_PlaceType = TypedDict('_PlaceType', {'@type': Required["Literal['Place']"]}, total=False)
+_ShowersType = TypedDict('_ShowersType', {'@type': Required["Literal['Showers']"]}, total=False)
+_SportsActivityLocationType = TypedDict('_SportsActivityLocationType', {'@type': Required["Literal['SportsActivityLocation']"]}, total=False)  # noqa: E501
+_ToiletsType = TypedDict('_ToiletsType', {'@type': Required["Literal['Toilets']"]}, total=False)
+_TowelsType = TypedDict('_TowelsType', {'@type': Required["Literal['Towels']"]}, total=False)
+
+
+class BabyChanging(_LocationFeatureSpecificationProperties, _BabyChangingType):
+    """OpenActive's BabyChanging (a subClassOf LocationFeatureSpecification)."""
+
+
+class ChangingFacilities(_LocationFeatureSpecificationProperties, _ChangingFacilitiesType):
+    """OpenActive's ChangingFacilities (a subClassOf LocationFeatureSpecification)."""
+
+
+class Creche(_LocationFeatureSpecificationProperties, _CrecheType):
+    """OpenActive's Creche (a subClassOf LocationFeatureSpecification)."""
 
 
 #: OpenActive's GeoCoordinates.
-GeoCoordinates = TypedDict(
-    'GeoCoordinates',
-    {
-        '@type': Required["Literal['GeoCoordinates']"],
-        'latitude': Required['float'],
-        'longitude': Required['float'],
-    },
-    total=False,
-)
+GeoCoordinates = TypedDict('GeoCoordinates', {
+    '@type': Required["Literal['GeoCoordinates']"],
+    'latitude': Required['float'],
+    'longitude': Required['float'],
+}, total=False)
 
 
-#: OpenActive's LocationFeatureSpecification.
-LocationFeatureSpecification = TypedDict(
-    'LocationFeatureSpecification',
-    {
-        '@type': Required["Literal['LocationFeatureSpecification']"],
-        'name': Required['str'],
-        'value': Required['bool'],
-    },
-    total=False,
-)
+class LocationFeatureSpecification(
+    _LocationFeatureSpecificationProperties, _LocationFeatureSpecificationType,
+):
+    """OpenActive's LocationFeatureSpecification."""
 
 
-#: OpenActive's Lockers (a subClassOf LocationFeatureSpecification).
-Lockers = TypedDict(
-    'Lockers',
-    {
-        '@type': Required["Literal['Lockers']"],
-        'name': Required['str'],
-        'value': Required['bool'],
-    },
-    total=False,
-)
+class Lockers(_LocationFeatureSpecificationProperties, _LockersType):
+    """OpenActive's Lockers (a subClassOf LocationFeatureSpecification)."""
 
 
-#: OpenActive's Parking (a subClassOf LocationFeatureSpecification).
-Parking = TypedDict(
-    'Parking',
-    {
-        '@type': Required["Literal['Parking']"],
-        'name': Required['str'],
-        'value': Required['bool'],
-    },
-    total=False,
-)
+class Parking(_LocationFeatureSpecificationProperties, _ParkingType):
+    """OpenActive's Parking (a subClassOf LocationFeatureSpecification)."""
 
 
-#: OpenActive's Place.
-#: At least one of address, geo is required.
-Place = TypedDict(
-    'Place',
-    {
-        '@type': Required["Literal['Place']"],
-        '@id': 'str | None',
-        'address': 'str | PostalAddress | None',
-        'amenityFeature': 'list[LocationFeatureSpecification | BabyChanging | ChangingFacilities | Creche | Lockers | Parking | Showers | Toilets | Towels] | None',  # noqa: E501
-        'containedInPlace': 'Place | SportsActivityLocation | str | None',
-        'containsPlace': 'list[Place | SportsActivityLocation] | None',
-        'description': 'str | None',
-        'email': 'str | None',
-        'geo': 'GeoCoordinates | None',
-        'identifier': 'str | int | PropertyValue | list[PropertyValue] | None',
-        'image': 'list[ImageObject] | None',
-        'name': Required['str'],
-        'openingHoursSpecification': 'list[OpeningHoursSpecification] | None',
-        'specialOpeningHoursSpecification': 'list[OpeningHoursSpecification] | None',
-        'telephone': 'str | None',
-        'url': 'str | None',
-    },
-    total=False,
-)
+class Place(_PlaceProperties, _PlaceType):
+    """OpenActive's Place.
+
+    At least one of address, geo is required.
+    """
 
 
 #: OpenActive's PostalAddress.
-PostalAddress = TypedDict(
-    'PostalAddress',
-    {
-        '@type': Required["Literal['PostalAddress']"],
-        'addressCountry': Required['str'],
-        'addressLocality': Required['str'],
-        'addressRegion': Required['str'],
-        'postalCode': Required['str'],
-        'streetAddress': Required['str'],
-    },
-    total=False,
-)
+PostalAddress = TypedDict('PostalAddress', {
+    '@type': Required["Literal['PostalAddress']"],
+    'addressCountry': Required['str'],
+    'addressLocality': Required['str'],
+    'addressRegion': Required['str'],
+    'postalCode': Required['str'],
+    'streetAddress': Required['str'],
+}, total=False)
 
 
-#: OpenActive's Showers (a subClassOf LocationFeatureSpecification).
-Showers = TypedDict(
-    'Showers',
-    {
-        '@type': Required["Literal['Showers']"],
-        'name': Required['str'],
-        'value': Required['bool'],
-    },
-    total=False,
-)
+class Showers(_LocationFeatureSpecificationProperties, _ShowersType):
+    """OpenActive's Showers (a subClassOf LocationFeatureSpecification)."""
 
 
-#: OpenActive's SportsActivityLocation (a subClassOf Place).
-SportsActivityLocation = TypedDict(
-    'SportsActivityLocation',
-    {
-        '@type': Required["Literal['SportsActivityLocation']"],
-        '@id': 'str | None',
-        'address': 'str | PostalAddress | None',
-        'amenityFeature': 'list[LocationFeatureSpecification | BabyChanging | ChangingFacilities | Creche | Lockers | Parking | Showers | Toilets | Towels] | None',  # noqa: E501
-        'containedInPlace': 'Place | SportsActivityLocation | str | None',
-        'containsPlace': 'list[Place | SportsActivityLocation] | None',
-        'description': 'str | None',
-        'email': 'str | None',
-        'geo': 'GeoCoordinates | None',
-        'identifier': 'str | int | PropertyValue | list[PropertyValue] | None',
-        'image': 'list[ImageObject] | None',
-        'name': Required['str'],
-        'openingHoursSpecification': 'list[OpeningHoursSpecification] | None',
-        'specialOpeningHoursSpecification': 'list[OpeningHoursSpecification] | None',
-        'telephone': 'str | None',
-        'url': 'str | None',
-    },
-    total=False,
-)
+class SportsActivityLocation(_PlaceProperties, _SportsActivityLocationType):
+    """OpenActive's SportsActivityLocation (a subClassOf Place)."""
 
 
-#: OpenActive's Toilets (a subClassOf LocationFeatureSpecification).
-Toilets = TypedDict(
-    'Toilets',
-    {
-        '@type': Required["Literal['Toilets']"],
-        'name': Required['str'],
-        'value': Required['bool'],
-    },
-    total=False,
-)
+class Toilets(_LocationFeatureSpecificationProperties, _ToiletsType):
+    """OpenActive's Toilets (a subClassOf LocationFeatureSpecification)."""
 
 
-#: OpenActive's Towels (a subClassOf LocationFeatureSpecification).
-Towels = TypedDict(
-    'Towels',
-    {
-        '@type': Required["Literal['Towels']"],
-        'name': Required['str'],
-        'value': Required['bool'],
-    },
-    total=False,
-)
+class Towels(_LocationFeatureSpecificationProperties, _TowelsType):
+    """OpenActive's Towels (a subClassOf LocationFeatureSpecification)."""

@@ -4,20 +4,23 @@
 # rpde_publisher/openactive/definitions.json: npm @openactive/data-models (MIT), versions/2.x,
 # version 3.0.9. Do not edit: change the generator and regenerate.
 
-from __future__ import annotations
-
 from typing import Required
 from typing import TYPE_CHECKING
 from typing import TypedDict
 
+from ._models_bases import _CourseInstanceAndSessionSeriesProperties
+from ._models_bases import _CourseScheduledSessionAndSlotProperties
+from ._models_bases import _WithOptionalDuration
+from ._models_bases import _WithOptionalLocation
+from ._models_bases import _WithOptionalOffers
+from ._models_bases import _WithOptionalStartDate
+from ._models_bases import _WithRequiredOffers
+from ._models_bases import _WithRequiredStartDate
+
 if TYPE_CHECKING:  # names for mypy only: the values are strings
-    from datetime import datetime
     from datetime import timedelta
     from typing import Literal
 
-    from .models_enums import EventAttendanceModeEnumeration
-    from .models_enums import EventStatusType
-    from .models_enums import GenderRestrictionType
     from .models_events import CourseInstance
     from .models_events import Event
     from .models_events import EventSeries
@@ -25,170 +28,48 @@ if TYPE_CHECKING:  # names for mypy only: the values are strings
     from .models_events import OnDemandEvent
     from .models_facilities import FacilityUse
     from .models_facilities import IndividualFacilityUse
-    from .models_facilities import Offer
-    from .models_facilities import OfferOverride
-    from .models_facilities import PartialSchedule
-    from .models_facilities import Schedule
-    from .models_places import Place
-    from .models_places import SportsActivityLocation
-    from .models_things import Brand
-    from .models_things import Concept
-    from .models_things import ImageObject
     from .models_things import Organization
     from .models_things import Person
-    from .models_things import PropertyValue
-    from .models_things import QuantitativeValue
 
-__all__ = [
-    'ScheduledSession',
-    'SessionSeries',
-    'Slot',
-]
+__all__ = ['ScheduledSession', 'SessionSeries', 'Slot']
 
 
-#: OpenActive's ScheduledSession (a subClassOf Event).
-ScheduledSession = TypedDict(
-    'ScheduledSession',
-    {
-        '@type': Required["Literal['ScheduledSession']"],
-        '@id': Required['str'],
-        'accessibilityInformation': 'str | None',
-        'accessibilitySupport': 'list[Concept] | None',
-        'activity': 'list[Concept] | None',
-        'additionalAdmissionRestriction': 'list[str] | None',
-        'ageRange': 'QuantitativeValue | None',
-        'ageRestriction': 'QuantitativeValue | None',
-        'attendeeInstructions': 'str | None',
-        'category': 'list[str] | list[Concept] | None',
-        'contributor': 'list[Person] | None',
-        'customerAccountBookingRestriction': 'list[str] | None',
-        'description': 'str | None',
-        'duration': 'str | timedelta | None',
-        'endDate': 'str | datetime | None',
-        'eventAttendanceMode': 'EventAttendanceModeEnumeration | None',
-        'eventStatus': 'EventStatusType | None',
-        'genderRestriction': 'GenderRestrictionType | None',
-        'identifier': 'str | int | PropertyValue | list[PropertyValue] | None',
-        'image': 'list[ImageObject] | None',
-        'isAccessibleForFree': 'bool | None',
-        'isCoached': 'bool | None',
-        'isOpenBookingWithCustomerAccountAllowed': 'bool | None',
-        'leader': 'list[Person] | None',
-        'level': 'list[str] | list[Concept] | None',
-        'location': 'Place | SportsActivityLocation | str | None',
-        'maximumAttendeeCapacity': 'int | None',
-        'maximumVirtualAttendeeCapacity': 'int | None',
-        'meetingPoint': 'str | None',
-        'name': 'str | None',
-        'offers': 'list[Offer | OfferOverride] | None',
-        'organizer': 'Organization | Person | None',
-        'programme': 'Brand | None',
-        'remainingAttendeeCapacity': 'int | None',
-        'schedulingNote': 'str | None',
-        'startDate': Required['str | datetime'],
-        'subEvent': 'list[Event | CourseInstance | EventSeries | HeadlineEvent | OnDemandEvent | ScheduledSession | SessionSeries | Slot] | None',  # noqa: E501
-        'superEvent': 'Event | CourseInstance | EventSeries | HeadlineEvent | OnDemandEvent | ScheduledSession | SessionSeries | Slot | str | None',  # noqa: E501
-        'url': 'str | None',
-    },
+#: What ScheduledSession and Slot declare alike.
+class _ScheduledSessionAndSlotProperties(
+    _WithOptionalLocation, _WithRequiredStartDate, _CourseScheduledSessionAndSlotProperties,
     total=False,
-)
+):
+    organizer: 'Organization | Person | None'
 
 
-#: OpenActive's SessionSeries (a subClassOf Event).
-SessionSeries = TypedDict(
-    'SessionSeries',
-    {
-        '@type': Required["Literal['SessionSeries']"],
-        '@id': Required['str'],
-        'accessibilityInformation': 'str | None',
-        'accessibilitySupport': 'list[Concept] | None',
-        'activity': Required['list[Concept]'],
-        'additionalAdmissionRestriction': 'list[str] | None',
-        'ageRange': 'QuantitativeValue | None',
-        'ageRestriction': 'QuantitativeValue | None',
-        'attendeeInstructions': 'str | None',
-        'category': 'list[str] | list[Concept] | None',
-        'contributor': 'list[Person] | None',
-        'customerAccountBookingRestriction': 'list[str] | None',
-        'description': 'str | None',
-        'duration': 'str | timedelta | None',
-        'endDate': 'str | datetime | None',
-        'eventAttendanceMode': 'EventAttendanceModeEnumeration | None',
-        'eventSchedule': 'list[Schedule | PartialSchedule] | None',
-        'eventStatus': 'EventStatusType | None',
-        'genderRestriction': 'GenderRestrictionType | None',
-        'identifier': 'str | int | PropertyValue | list[PropertyValue] | None',
-        'image': 'list[ImageObject] | None',
-        'isAccessibleForFree': 'bool | None',
-        'isCoached': 'bool | None',
-        'isOpenBookingWithCustomerAccountAllowed': 'bool | None',
-        'leader': 'list[Person] | None',
-        'level': 'list[str] | list[Concept] | None',
-        'location': Required['Place | SportsActivityLocation | str'],
-        'maximumAttendeeCapacity': 'int | None',
-        'maximumVirtualAttendeeCapacity': 'int | None',
-        'meetingPoint': 'str | None',
-        'name': Required['str'],
-        'offers': Required['list[Offer | OfferOverride]'],
-        'organizer': Required['Organization | Person'],
-        'programme': 'Brand | None',
-        'remainingAttendeeCapacity': 'int | None',
-        'schedulingNote': 'str | None',
-        'startDate': 'str | datetime | None',
-        'subEvent': 'list[ScheduledSession] | None',
-        'superEvent': 'Event | CourseInstance | EventSeries | HeadlineEvent | OnDemandEvent | ScheduledSession | SessionSeries | Slot | None',  # noqa: E501
-        'url': Required['str'],
-    },
+#: The @type of each class below: a key the class syntax cannot declare.
+_ScheduledSessionType = TypedDict('_ScheduledSessionType', {'@type': Required["Literal['ScheduledSession']"]}, total=False)  # noqa: E501
+_SessionSeriesType = TypedDict('_SessionSeriesType', {'@type': Required["Literal['SessionSeries']"]}, total=False)  # noqa: E501
+_SlotType = TypedDict('_SlotType', {'@type': Required["Literal['Slot']"]}, total=False)
+
+
+class ScheduledSession(
+    _WithOptionalDuration, _WithOptionalOffers, _ScheduledSessionAndSlotProperties,
+    _ScheduledSessionType, total=False,
+):
+    """OpenActive's ScheduledSession (a subClassOf Event)."""
+
+    superEvent: 'Event | CourseInstance | EventSeries | HeadlineEvent | OnDemandEvent | ScheduledSession | SessionSeries | Slot | str | None'  # noqa: E501
+
+
+class SessionSeries(
+    _WithOptionalStartDate, _CourseInstanceAndSessionSeriesProperties, _SessionSeriesType,
     total=False,
-)
+):
+    """OpenActive's SessionSeries (a subClassOf Event)."""
+
+    subEvent: 'list[ScheduledSession] | None'
 
 
-#: OpenActive's Slot (a subClassOf Event).
-Slot = TypedDict(
-    'Slot',
-    {
-        '@type': Required["Literal['Slot']"],
-        '@id': Required['str'],
-        'accessibilityInformation': 'str | None',
-        'accessibilitySupport': 'list[Concept] | None',
-        'activity': 'list[Concept] | None',
-        'additionalAdmissionRestriction': 'list[str] | None',
-        'ageRange': 'QuantitativeValue | None',
-        'ageRestriction': 'QuantitativeValue | None',
-        'attendeeInstructions': 'str | None',
-        'category': 'list[str] | list[Concept] | None',
-        'contributor': 'list[Person] | None',
-        'customerAccountBookingRestriction': 'list[str] | None',
-        'description': 'str | None',
-        'duration': Required['str | timedelta'],
-        'endDate': 'str | datetime | None',
-        'eventAttendanceMode': 'EventAttendanceModeEnumeration | None',
-        'eventStatus': 'EventStatusType | None',
-        'facilityUse': Required['FacilityUse | IndividualFacilityUse | str'],
-        'genderRestriction': 'GenderRestrictionType | None',
-        'identifier': 'str | int | PropertyValue | list[PropertyValue] | None',
-        'image': 'list[ImageObject] | None',
-        'isAccessibleForFree': 'bool | None',
-        'isCoached': 'bool | None',
-        'isOpenBookingWithCustomerAccountAllowed': 'bool | None',
-        'leader': 'list[Person] | None',
-        'level': 'list[str] | list[Concept] | None',
-        'location': 'Place | SportsActivityLocation | str | None',
-        'maximumAttendeeCapacity': 'int | None',
-        'maximumUses': 'int | None',
-        'maximumVirtualAttendeeCapacity': 'int | None',
-        'meetingPoint': 'str | None',
-        'name': 'str | None',
-        'offers': Required['list[Offer | OfferOverride]'],
-        'organizer': 'Organization | Person | None',
-        'programme': 'Brand | None',
-        'remainingAttendeeCapacity': 'int | None',
-        'remainingUses': Required['int'],
-        'schedulingNote': 'str | None',
-        'startDate': Required['str | datetime'],
-        'subEvent': 'list[Event | CourseInstance | EventSeries | HeadlineEvent | OnDemandEvent | ScheduledSession | SessionSeries | Slot] | None',  # noqa: E501
-        'superEvent': 'Event | CourseInstance | EventSeries | HeadlineEvent | OnDemandEvent | ScheduledSession | SessionSeries | Slot | None',  # noqa: E501
-        'url': 'str | None',
-    },
-    total=False,
-)
+class Slot(_WithRequiredOffers, _ScheduledSessionAndSlotProperties, _SlotType, total=False):
+    """OpenActive's Slot (a subClassOf Event)."""
+
+    duration: Required['str | timedelta']
+    facilityUse: Required['FacilityUse | IndividualFacilityUse | str']
+    maximumUses: 'int | None'
+    remainingUses: Required['int']

@@ -4,11 +4,19 @@
 # rpde_publisher/openactive/definitions.json: npm @openactive/data-models (MIT), versions/2.x,
 # version 3.0.9. Do not edit: change the generator and regenerate.
 
-from __future__ import annotations
-
 from typing import Required
 from typing import TYPE_CHECKING
 from typing import TypedDict
+
+from ._models_bases import _OrganizationPersonAndPlaceProperties
+from ._models_bases import _WithOptionalDescription
+from ._models_bases import _WithOptionalId
+from ._models_bases import _WithOptionalIdentifier
+from ._models_bases import _WithOptionalName
+from ._models_bases import _WithOptionalUrl
+from ._models_bases import _WithRequiredId
+from ._models_bases import _WithRequiredName
+from ._models_bases import _WithRequiredUrl
 
 if TYPE_CHECKING:  # names for mypy only: the values are strings
     from datetime import datetime
@@ -19,233 +27,124 @@ if TYPE_CHECKING:  # names for mypy only: the values are strings
     from .models_places import PostalAddress
 
 __all__ = [
-    'AudioObject',
-    'Brand',
-    'Concept',
-    'ImageObject',
-    'MediaObject',
-    'Organization',
-    'Person',
-    'PrivacyPolicy',
-    'PropertyValue',
-    'QuantitativeValue',
-    'Terms',
-    'TermsOfUse',
-    'VideoObject',
+    'AudioObject', 'Brand', 'Concept', 'ImageObject', 'MediaObject', 'Organization', 'Person',
+    'PrivacyPolicy', 'PropertyValue', 'QuantitativeValue', 'Terms', 'TermsOfUse', 'VideoObject',
 ]
 
 
-#: OpenActive's AudioObject (a subClassOf MediaObject).
-AudioObject = TypedDict(
-    'AudioObject',
-    {
-        '@type': Required["Literal['AudioObject']"],
-        'contentUrl': 'str | None',
-        'embedUrl': 'str | None',
-        'height': 'int | None',
-        'thumbnail': 'list[ImageObject] | None',
-        'url': Required['str'],
-        'width': 'int | None',
-    },
-    total=False,
-)
+#: What Brand, Organization and Person declare alike.
+class _BrandOrganizationAndPersonProperties(_WithOptionalIdentifier, _WithOptionalId, total=False):
+    logo: 'ImageObject | None'
 
 
-#: OpenActive's Brand.
-Brand = TypedDict(
-    'Brand',
-    {
-        '@type': Required["Literal['Brand']"],
-        '@id': 'str | None',
-        'description': 'str | None',
-        'identifier': 'str | int | PropertyValue | list[PropertyValue] | None',
-        'logo': 'ImageObject | None',
-        'name': Required['str'],
-        'url': Required['str'],
-    },
-    total=False,
-)
+#: What Organization and Person declare alike.
+class _OrganizationAndPersonProperties(
+    _OrganizationPersonAndPlaceProperties, _BrandOrganizationAndPersonProperties, total=False,
+):
+    address: 'PostalAddress | None'
+    isOpenBookingAllowed: 'bool | None'
+    legalName: 'str | None'
+    sameAs: 'list[str] | None'
+    taxMode: 'TaxMode | None'
+    termsOfService: 'list[Terms | PrivacyPolicy | TermsOfUse] | None'
+    vatID: 'str | None'
 
 
-#: OpenActive's Concept.
-Concept = TypedDict(
-    'Concept',
-    {
-        '@type': Required["Literal['Concept']"],
-        '@id': Required['str'],
-        'inScheme': Required['str'],
-        'prefLabel': Required['str'],
-    },
-    total=False,
-)
+#: What PrivacyPolicy, Terms and TermsOfUse declare alike.
+class _TermsProperties(_WithOptionalUrl, _WithOptionalName, total=False):
+    dateModified: 'str | datetime | None'
+    requiresExplicitConsent: 'bool | None'
 
 
-#: OpenActive's ImageObject (a subClassOf MediaObject).
-ImageObject = TypedDict(
-    'ImageObject',
-    {
-        '@type': Required["Literal['ImageObject']"],
-        'contentUrl': 'str | None',
-        'embedUrl': 'str | None',
-        'height': 'int | None',
-        'thumbnail': 'list[ImageObject] | None',
-        'url': Required['str'],
-        'width': 'int | None',
-    },
-    total=False,
-)
+#: What AudioObject, ImageObject, MediaObject and VideoObject declare alike.
+class _MediaObjectProperties(_WithRequiredUrl, total=False):
+    contentUrl: 'str | None'
+    embedUrl: 'str | None'
+    height: 'int | None'
+    thumbnail: 'list[ImageObject] | None'
+    width: 'int | None'
 
 
-#: OpenActive's MediaObject.
-MediaObject = TypedDict(
-    'MediaObject',
-    {
-        '@type': Required["Literal['MediaObject']"],
-        'contentUrl': 'str | None',
-        'embedUrl': 'str | None',
-        'height': 'int | None',
-        'thumbnail': 'list[ImageObject] | None',
-        'url': Required['str'],
-        'width': 'int | None',
-    },
-    total=False,
-)
+#: The @type of each class below: a key the class syntax cannot declare.
+_AudioObjectType = TypedDict('_AudioObjectType', {'@type': Required["Literal['AudioObject']"]}, total=False)  # noqa: E501
+_BrandType = TypedDict('_BrandType', {'@type': Required["Literal['Brand']"]}, total=False)
+_ConceptType = TypedDict('_ConceptType', {'@type': Required["Literal['Concept']"]}, total=False)
+_ImageObjectType = TypedDict('_ImageObjectType', {'@type': Required["Literal['ImageObject']"]}, total=False)  # noqa: E501
+_MediaObjectType = TypedDict('_MediaObjectType', {'@type': Required["Literal['MediaObject']"]}, total=False)  # noqa: E501
+_OrganizationType = TypedDict('_OrganizationType', {'@type': "Literal['Organization'] | None"}, total=False)  # noqa: E501
+_PersonType = TypedDict('_PersonType', {'@type': "Literal['Person'] | None"}, total=False)
+_PrivacyPolicyType = TypedDict('_PrivacyPolicyType', {'@type': "Literal['PrivacyPolicy'] | None"}, total=False)  # noqa: E501
+_PropertyValueType = TypedDict('_PropertyValueType', {'@type': "Literal['PropertyValue'] | None"}, total=False)  # noqa: E501
+_TermsType = TypedDict('_TermsType', {'@type': "Literal['Terms'] | None"}, total=False)
+_TermsOfUseType = TypedDict('_TermsOfUseType', {'@type': "Literal['TermsOfUse'] | None"}, total=False)  # noqa: E501
+_VideoObjectType = TypedDict('_VideoObjectType', {'@type': Required["Literal['VideoObject']"]}, total=False)  # noqa: E501
 
 
-#: OpenActive's Organization.
-Organization = TypedDict(
-    'Organization',
-    {
-        '@type': "Literal['Organization'] | None",
-        '@id': 'str | None',
-        'address': 'PostalAddress | None',
-        'description': 'str | None',
-        'email': 'str | None',
-        'identifier': 'str | int | PropertyValue | list[PropertyValue] | None',
-        'isOpenBookingAllowed': 'bool | None',
-        'legalName': 'str | None',
-        'logo': 'ImageObject | None',
-        'name': Required['str'],
-        'sameAs': 'list[str] | None',
-        'taxMode': 'TaxMode | None',
-        'telephone': 'str | None',
-        'termsOfService': 'list[Terms | PrivacyPolicy | TermsOfUse] | None',
-        'url': 'str | None',
-        'vatID': 'str | None',
-    },
-    total=False,
-)
+class AudioObject(_MediaObjectProperties, _AudioObjectType):
+    """OpenActive's AudioObject (a subClassOf MediaObject)."""
 
 
-#: OpenActive's Person.
-Person = TypedDict(
-    'Person',
-    {
-        '@type': "Literal['Person'] | None",
-        '@id': 'str | None',
-        'address': 'PostalAddress | None',
-        'description': 'str | None',
-        'email': 'str | None',
-        'emergencyContact': 'Person | None',
-        'familyName': 'str | None',
-        'gender': 'GenderType | str | None',
-        'givenName': 'str | None',
-        'identifier': 'str | int | PropertyValue | list[PropertyValue] | None',
-        'isOpenBookingAllowed': 'bool | None',
-        'jobTitle': 'str | None',
-        'legalName': 'str | None',
-        'logo': 'ImageObject | None',
-        'name': 'str | None',
-        'sameAs': 'list[str] | None',
-        'taxMode': 'TaxMode | None',
-        'telephone': 'str | None',
-        'termsOfService': 'list[Terms | PrivacyPolicy | TermsOfUse] | None',
-        'url': 'str | None',
-        'vatID': 'str | None',
-    },
-    total=False,
-)
+class Brand(
+    _WithRequiredName, _WithRequiredUrl, _BrandOrganizationAndPersonProperties, _BrandType,
+):
+    """OpenActive's Brand."""
 
 
-#: OpenActive's PrivacyPolicy (a subClassOf Terms).
-PrivacyPolicy = TypedDict(
-    'PrivacyPolicy',
-    {
-        '@type': "Literal['PrivacyPolicy'] | None",
-        'dateModified': 'str | datetime | None',
-        'name': 'str | None',
-        'requiresExplicitConsent': 'bool | None',
-        'url': 'str | None',
-    },
-    total=False,
-)
+class Concept(_WithRequiredId, _ConceptType, total=False):
+    """OpenActive's Concept."""
+
+    inScheme: Required['str']
+    prefLabel: Required['str']
 
 
-#: OpenActive's PropertyValue.
-PropertyValue = TypedDict(
-    'PropertyValue',
-    {
-        '@type': "Literal['PropertyValue'] | None",
-        'description': 'str | None',
-        'name': 'str | None',
-        'propertyID': 'str | None',
-        'value': 'str | bool | None',
-    },
-    total=False,
-)
+class ImageObject(_MediaObjectProperties, _ImageObjectType):
+    """OpenActive's ImageObject (a subClassOf MediaObject)."""
+
+
+class MediaObject(_MediaObjectProperties, _MediaObjectType):
+    """OpenActive's MediaObject."""
+
+
+class Organization(_WithRequiredName, _OrganizationAndPersonProperties, _OrganizationType):
+    """OpenActive's Organization."""
+
+
+class Person(_WithOptionalName, _OrganizationAndPersonProperties, _PersonType, total=False):
+    """OpenActive's Person."""
+
+    emergencyContact: 'Person | None'
+    familyName: 'str | None'
+    gender: 'GenderType | str | None'
+    givenName: 'str | None'
+    jobTitle: 'str | None'
+
+
+class PrivacyPolicy(_TermsProperties, _PrivacyPolicyType):
+    """OpenActive's PrivacyPolicy (a subClassOf Terms)."""
+
+
+class PropertyValue(_WithOptionalDescription, _WithOptionalName, _PropertyValueType, total=False):
+    """OpenActive's PropertyValue."""
+
+    propertyID: 'str | None'
+    value: 'str | bool | None'
 
 
 #: OpenActive's QuantitativeValue.
-QuantitativeValue = TypedDict(
-    'QuantitativeValue',
-    {
-        '@type': Required["Literal['QuantitativeValue']"],
-        'maxValue': 'int | None',
-        'minValue': 'int | None',
-    },
-    total=False,
-)
+QuantitativeValue = TypedDict('QuantitativeValue', {
+    '@type': Required["Literal['QuantitativeValue']"],
+    'maxValue': 'int | None',
+    'minValue': 'int | None',
+}, total=False)
 
 
-#: OpenActive's Terms.
-Terms = TypedDict(
-    'Terms',
-    {
-        '@type': "Literal['Terms'] | None",
-        'dateModified': 'str | datetime | None',
-        'name': 'str | None',
-        'requiresExplicitConsent': 'bool | None',
-        'url': 'str | None',
-    },
-    total=False,
-)
+class Terms(_TermsProperties, _TermsType):
+    """OpenActive's Terms."""
 
 
-#: OpenActive's TermsOfUse (a subClassOf Terms).
-TermsOfUse = TypedDict(
-    'TermsOfUse',
-    {
-        '@type': "Literal['TermsOfUse'] | None",
-        'dateModified': 'str | datetime | None',
-        'name': 'str | None',
-        'requiresExplicitConsent': 'bool | None',
-        'url': 'str | None',
-    },
-    total=False,
-)
+class TermsOfUse(_TermsProperties, _TermsOfUseType):
+    """OpenActive's TermsOfUse (a subClassOf Terms)."""
 
 
-#: OpenActive's VideoObject (a subClassOf MediaObject).
-VideoObject = TypedDict(
-    'VideoObject',
-    {
-        '@type': Required["Literal['VideoObject']"],
-        'contentUrl': 'str | None',
-        'embedUrl': 'str | None',
-        'height': 'int | None',
-        'thumbnail': 'list[ImageObject] | None',
-        'url': Required['str'],
-        'width': 'int | None',
-    },
-    total=False,
-)
+class VideoObject(_MediaObjectProperties, _VideoObjectType):
+    """OpenActive's VideoObject (a subClassOf MediaObject)."""
