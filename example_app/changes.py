@@ -144,6 +144,11 @@ def add_session(session: Session, series: SessionSeries) -> ScheduledSession:
         cancelled=False,
     )
     session.add(scheduled)
+    # The series' term now runs to this session at least (a change of the series: it moves).
+    if series.ends is None or scheduled.end > series.ends:
+        series.ends = scheduled.end
+    if series.starts is None:
+        series.starts = scheduled.start
     return scheduled
 
 

@@ -136,6 +136,10 @@ class SessionSeries(FeedMixin, db.Model):  # type: ignore[name-defined,misc]
     minimum_age: Mapped[int | None] = mapped_column(Integer)
     maximum_age: Mapped[int | None] = mapped_column(Integer)
     image_path: Mapped[str | None] = mapped_column(String(200))
+    #: When the series runs (its term): from its first session's start to its last one's
+    #: end; a session added past the end extends it.
+    starts: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ends: Mapped[datetime | None] = mapped_column(UTCDateTime())
     organisation: Mapped[Organisation] = relationship()
     place: Mapped[Place] = relationship()
     activity: Mapped[Activity] = relationship()

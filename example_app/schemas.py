@@ -178,6 +178,8 @@ class SessionSeriesSchema(OpenActiveSchema):
     leader = fields.Function(lambda s: [PersonSchema().dump(s.leader)] if s.leader else None)
     organizer = fields.Nested(OrganizationSchema, attribute="organisation")
     location = fields.Nested(PlaceSchema, attribute="place")
+    start_date = DateTime(attribute="starts", data_key="startDate")
+    end_date = DateTime(attribute="ends", data_key="endDate")
     duration = Duration(attribute="duration_minutes")
     event_schedule = fields.Function(weekly_schedule, data_key="eventSchedule")
     offers = fields.List(fields.Nested(OfferSchema))

@@ -205,24 +205,38 @@ class SeedPlan:
             label = SESSION_ACTIVITIES[number % len(SESSION_ACTIVITIES)]
             level = rng.choice(LEVELS)
             gender, minimum_age, maximum_age = SERIES_AUDIENCES[level]
+            # In this order: the seed's random sequence, and so the demo data, stays as it was.
+            description = f"A friendly {label.lower()} session for {rng.choice(LEVELS).lower()}."
+            duration, weekday = rng.choice([45, 60, 90]), rng.randrange(7)
+            start_time = rng.choice(START_TIMES)
+            days = self._session_days(weekday)
             yield {
                 "id": number + 1,
                 "name": f"{label} - {level}",
-                "description": f"A friendly {label.lower()} session for"
-                f" {rng.choice(LEVELS).lower()}.",
+                "description": description,
                 "organisation_id": number % len(ORGANISATIONS) + 1,
                 "place_id": number % len(PLACES) + 1,
                 "activity_id": self._activity_ids[label],
-                "duration_minutes": rng.choice([45, 60, 90]),
-                "weekday": rng.randrange(7),
-                "start_time": rng.choice(START_TIMES),
+                "duration_minutes": duration,
+                "weekday": weekday,
+                "start_time": start_time,
                 "leader_id": number % len(LEADERS) + 1,
                 "level": level,
                 "gender_restriction": gender,
                 "minimum_age": minimum_age,
                 "maximum_age": maximum_age,
                 "image_path": f"images/activities/{label.lower().replace(' ', '-')}.jpg",
+                "starts": local_to_utc(days[0], start_time) if days else None,
+                "ends": local_to_utc(days[-1], start_time) + timedelta(minutes=duration)
+                if days
+                else None,
             }
+
+    def _session_days(self, weekday: int) -> list[date]:
+        """The days of a series' weekly sessions: the first lies in the past week."""
+        today = self.now.astimezone(TIMEZONE).date()
+        first = today - timedelta(days=(today.weekday() - weekday) % 7 or 7)
+        return [first + timedelta(weeks=week) for week in range(self.size.sessions_per_series)]
 
     def offers(self) -> Iterator[Row]:
         rng = self._rng("offers")
@@ -247,13 +261,10 @@ class SeedPlan:
     def sessions(self) -> Iterator[Row]:
         """Weekly sessions of each series; the first of each lies in the past week."""
         rng = self._rng("sessions")
-        today = self.now.astimezone(TIMEZONE).date()
         number = 0
         for series in self.series():
-            back = (today.weekday() - series["weekday"]) % 7 or 7
-            first = today - timedelta(days=back)
-            for week in range(self.size.sessions_per_series):
-                start = local_to_utc(first + timedelta(weeks=week), series["start_time"])
+            for day in self._session_days(series["weekday"]):
+                start = local_to_utc(day, series["start_time"])
                 capacity = rng.choice([12, 20, 30])
                 number += 1
                 yield {

@@ -426,3 +426,39 @@ def test_a_database_from_an_older_example_app_is_named_at_start(
         "The database's table leader lacks column(s) name: an older example app made it."
         " Run `flask demo reseed` (which replaces the demo data) to rebuild it."
     ]
+
+
+def test_the_quality_report_scores_every_figure_that_applies_at_one(app: Flask) -> None:
+    """`flask rpde quality`: the figures OpenActive's dashboard scores, on the seeded app."""
+    import json
+
+    result = app.test_cli_runner().invoke(args=["rpde", "quality", "--json"])
+    assert result.exit_code == 0, result.output
+    reports = {report["feed"]: report for report in json.loads(result.stdout)}
+    assert set(reports) == set(FEEDS)
+    for feed, report in reports.items():
+        figures = {k: v for k, v in report.items() if k.endswith("_completeness")}
+        assert {k: v for k, v in figures.items() if v is not None and v != 1.0} == {}, feed
+        assert report["status"] == "OK" and report["errors"] == report["warnings"] == {}, feed
+    # Which figures apply is the kind's: a series has no facility type, a slot its
+    # facility's; every series runs over a term with a start and an end.
+    assert reports["session-series"]["facilities_completeness"] is None
+    assert reports["session-series"]["start_date_completeness"] == 1.0
+    assert reports["facility-use-slots"]["facilities_completeness"] == 1.0
+    assert reports["scheduled-sessions"]["num_future_opportunity_items"] > 0
+
+
+def test_a_session_added_past_the_term_extends_its_series(app: Flask) -> None:
+    from example_app.changes import add_session
+    from example_app.models import db
+    from example_app.models import SessionSeries
+
+    with app.app_context():
+        series = db.session.get(SessionSeries, 1)
+        assert series is not None and series.starts is not None and series.ends is not None
+        starts, ends = series.starts, series.ends
+        added = add_session(db.session, series)
+        db.session.commit()
+        assert series.ends == added.end > ends and series.starts == starts
+        data = eventually(lambda: feed_states(app.test_client(), "session-series")[1])["data"]
+        assert data["endDate"] == added.end.isoformat().replace("+00:00", "Z")
