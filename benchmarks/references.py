@@ -198,10 +198,11 @@ def offset_blueprint() -> Blueprint:
     from example_app.models import db
     from example_app.models import FacilityUse
     from example_app.models import Slot
-    from example_app.schemas import SlotSchema
+    from example_app.schemas import slot as render_slot
+    from rpde_publisher.openactive.models import item_schema
 
     blueprint = Blueprint("offset", __name__)
-    schema = SlotSchema()
+    schema = item_schema(render_slot)
 
     @blueprint.get("/offset/facility-use-slots")
     def offset_page() -> Response:

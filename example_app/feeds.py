@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from rpde_publisher import RPDE
+from rpde_publisher.openactive.models import item_schema
 
 from .models import FacilityUse
 from .models import Organisation
@@ -12,10 +13,10 @@ from .models import ScheduledSession
 from .models import SessionSeries
 from .models import Slot
 from .organisations import OrganisationSites
-from .schemas import FacilityUseSchema
-from .schemas import ScheduledSessionSchema
-from .schemas import SessionSeriesSchema
-from .schemas import SlotSchema
+from .schemas import facility_use
+from .schemas import scheduled_session
+from .schemas import session_series
+from .schemas import slot
 
 rpde = RPDE()
 
@@ -36,7 +37,7 @@ rpde.dataset_provider(OrganisationSites())
 rpde.feed(
     SessionSeries,
     kind="SessionSeries",
-    schema=SessionSeriesSchema(),
+    schema=item_schema(session_series),
     embeds=[
         "organisation",
         "place.opening_hours",
@@ -55,7 +56,7 @@ rpde.feed(
 rpde.feed(
     ScheduledSession,
     kind="ScheduledSession",
-    schema=ScheduledSessionSchema(),
+    schema=item_schema(scheduled_session),
     parent="series",
     # A session shows its series' leader and offers (prices) too.
     embeds=["series.leader", "series.offers"],
@@ -67,7 +68,7 @@ rpde.feed(
 rpde.feed(
     FacilityUse,
     kind="FacilityUse",
-    schema=FacilityUseSchema(),
+    schema=item_schema(facility_use),
     embeds=["organisation", "place.opening_hours", "place.amenities", "facility_type"],
     publish_when=lambda: FacilityUse.organisation_id.in_(_publishing_organisations),
     organisation=FacilityUse.organisation_id,
@@ -77,7 +78,7 @@ rpde.feed(
 rpde.feed(
     Slot,
     kind="FacilityUse/Slot",
-    schema=SlotSchema(),
+    schema=item_schema(slot),
     render_at="read",
     parent="facility_use",
     expires=Slot.end,

@@ -1,4 +1,8 @@
-"""The OpenActive data (Modelling Opportunity Data 2.0) of each feed's items."""
+"""Each feed's item data: a typed function from a row to an OpenActive building block."""
+
+# mypy checks every property name and value type against OpenActive's models; feeds.py
+# makes each function a schema with item_schema (it adds @context, writes dates, times
+# and durations as OpenActive's strings, and drops empty values).
 
 from __future__ import annotations
 
@@ -9,23 +13,18 @@ from datetime import timedelta
 
 from flask import current_app
 from flask import has_app_context
-from marshmallow import fields
 
-from rpde_publisher.openactive import CONTEXT
-from rpde_publisher.openactive import DateTime
-from rpde_publisher.openactive import Duration
-from rpde_publisher.openactive import iso_duration
-from rpde_publisher.openactive import OpenActiveSchema
+from rpde_publisher.openactive import models as oa
+
+from . import models
 
 #: Where the booking system's own pages live; item ``@id``s are built on it.
 DEFAULT_ID_BASE_URL = "https://leisure.example.org"
 ACTIVITY_LIST = "https://openactive.io/activity-list"
 FACILITY_TYPES = "https://openactive.io/facility-types"
 TIMEZONE_NAME = "Europe/London"
-SCHEMA_DAYS = [
-    f"https://schema.org/{day}"
-    for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-]
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+SCHEMA_DAYS = [t.cast(oa.DayOfWeek, f"https://schema.org/{day}") for day in _DAYS]
 
 
 def url_for_item(path: str) -> str:
@@ -36,21 +35,53 @@ def url_for_item(path: str) -> str:
     return f"{base.rstrip('/')}/{path}"
 
 
-def images(path: str | None) -> list[dict[str, str]] | None:
+def images(path: str | None) -> list[oa.ImageObject] | None:
     """An image stored at ``path`` on the booking system's site, as OpenActive ``image``."""
     return [{"@type": "ImageObject", "url": url_for_item(path)}] if path else None
 
 
-def age_range(minimum: int | None, maximum: int | None) -> dict[str, t.Any] | None:
+def age_range(minimum: int | None, maximum: int | None) -> oa.QuantitativeValue | None:
     """Ages from ``minimum`` to ``maximum`` (either open) as a ``QuantitativeValue``."""
     if minimum is None and maximum is None:
         return None
-    bounds = {"minValue": minimum, "maxValue": maximum}
-    return {"@type": "QuantitativeValue", **{k: v for k, v in bounds.items() if v is not None}}
+    return {"@type": "QuantitativeValue", "minValue": minimum, "maxValue": maximum}
 
 
-def opening_hours(place: t.Any) -> list[dict[str, str]]:
-    """A venue's weekly opening hours as ``OpeningHoursSpecification``s, in local time."""
+def concept(row: models.Activity | models.FacilityType, scheme: str) -> oa.Concept:
+    """A concept of one of OpenActive's lists (activities, facility types)."""
+    return {"@type": "Concept", "@id": row.id, "prefLabel": row.pref_label, "inScheme": scheme}
+
+
+def person(leader: models.Leader | None) -> list[oa.Person] | None:
+    """Who leads a series, as OpenActive ``leader``."""
+    if leader is None:
+        return None
+    return [
+        {
+            "@type": "Person",
+            "@id": url_for_item(f"leaders/{leader.id}"),
+            "identifier": leader.id,
+            "name": leader.name,
+        }
+    ]
+
+
+def organization(organisation: models.Organisation) -> oa.Organization:
+    """The organisation that runs a series or a facility."""
+    return {
+        "@type": "Organization",
+        "@id": url_for_item(f"organisations/{organisation.id}"),
+        "identifier": organisation.id,
+        "name": organisation.name,
+        "url": organisation.url,
+        "email": organisation.email,
+        "telephone": organisation.telephone,
+        "sameAs": [organisation.same_as] if organisation.same_as else None,
+    }
+
+
+def opening_hours(place: models.Place) -> list[oa.OpeningHoursSpecification]:
+    """A venue's weekly opening hours, in local time."""
     return [
         {
             "@type": "OpeningHoursSpecification",
@@ -62,213 +93,162 @@ def opening_hours(place: t.Any) -> list[dict[str, str]]:
     ]
 
 
-class ConceptSchema(OpenActiveSchema):
-    type = fields.Constant("Concept", data_key="@type")
-    id = fields.String(data_key="@id")
-    pref_label = fields.String(data_key="prefLabel")
-    in_scheme = fields.Constant(ACTIVITY_LIST, data_key="inScheme")
-
-
-class FacilityTypeSchema(ConceptSchema):
-    in_scheme = fields.Constant(FACILITY_TYPES, data_key="inScheme")
-
-
-class PersonSchema(OpenActiveSchema):
-    type = fields.Constant("Person", data_key="@type")
-    id = fields.Function(lambda p: url_for_item(f"leaders/{p.id}"), data_key="@id")
-    identifier = fields.Integer(attribute="id")
-    name = fields.String()
-
-
-class OrganizationSchema(OpenActiveSchema):
-    type = fields.Constant("Organization", data_key="@type")
-    id = fields.Function(lambda o: url_for_item(f"organisations/{o.id}"), data_key="@id")
-    identifier = fields.Integer(attribute="id")
-    name = fields.String()
-    url = fields.String()
-    email = fields.String()
-    telephone = fields.String()
-    same_as = fields.Function(lambda o: [o.same_as] if o.same_as else None, data_key="sameAs")
-
-
-class PlaceSchema(OpenActiveSchema):
-    type = fields.Constant("Place", data_key="@type")
-    id = fields.Function(lambda p: url_for_item(f"places/{p.id}"), data_key="@id")
-    identifier = fields.Integer(attribute="id")
-    name = fields.String()
-    address = fields.Function(
-        lambda p: {
+def location(place: models.Place) -> oa.Place:
+    """A venue: where it is, when it opens, what it has."""
+    return {
+        "@type": "Place",
+        "@id": url_for_item(f"places/{place.id}"),
+        "identifier": place.id,
+        "name": place.name,
+        "address": {
             "@type": "PostalAddress",
-            "streetAddress": p.street_address,
-            "addressLocality": p.locality,
-            "addressRegion": p.region,
-            "postalCode": p.postcode,
+            "streetAddress": place.street_address,
+            "addressLocality": place.locality,
+            "addressRegion": place.region,
+            "postalCode": place.postcode,
             "addressCountry": "GB",
-        }
-    )
-    geo = fields.Function(
-        lambda p: {
+        },
+        "geo": {
             "@type": "GeoCoordinates",
-            "latitude": float(p.latitude),
-            "longitude": float(p.longitude),
-        }
-    )
-    description = fields.String()
-    telephone = fields.String()
-    url = fields.String()
-    image = fields.Function(lambda p: images(p.image_path))
-    opening_hours_specification = fields.Function(
-        opening_hours, data_key="openingHoursSpecification"
-    )
-    amenity_feature = fields.Function(
-        lambda p: [
-            {"@type": amenity.kind, "name": amenity.kind, "value": amenity.available}
-            for amenity in p.amenities
+            "latitude": float(place.latitude),
+            "longitude": float(place.longitude),
+        },
+        "description": place.description,
+        "telephone": place.telephone,
+        "url": place.url,
+        "image": images(place.image_path),
+        "openingHoursSpecification": opening_hours(place),
+        # Each amenity's kind is one of OpenActive's feature types (ChangingFacilities, ...).
+        "amenityFeature": [
+            t.cast(
+                oa.ChangingFacilities,
+                {"@type": amenity.kind, "name": amenity.kind, "value": amenity.available},
+            )
+            for amenity in place.amenities
         ],
-        data_key="amenityFeature",
-    )
+    }
 
 
-class OfferSchema(OpenActiveSchema):
-    type = fields.Constant("Offer", data_key="@type")
-    id = fields.Function(lambda o: url_for_item(f"offers/{o.id}"), data_key="@id")
-    identifier = fields.Integer(attribute="id")
-    name = fields.String()
-    price = fields.Decimal(as_string=False)
-    price_currency = fields.Constant("GBP", data_key="priceCurrency")
-    age_restriction = fields.Function(
-        lambda o: age_range(o.minimum_age, o.maximum_age), data_key="ageRestriction"
-    )
+def series_offer(offer: models.Offer) -> oa.Offer:
+    """One price of a series (adult, junior), for the ages it is for."""
+    return {
+        "@type": "Offer",
+        "@id": url_for_item(f"offers/{offer.id}"),
+        "identifier": offer.id,
+        "name": offer.name,
+        "price": float(offer.price),
+        "priceCurrency": "GBP",
+        "ageRestriction": age_range(offer.minimum_age, offer.maximum_age),
+    }
 
 
-def weekly_schedule(series: t.Any) -> list[dict[str, t.Any]]:
-    """The series' timetable slot as an OpenActive ``PartialSchedule``, in local time."""
-    start = datetime.combine(date(2000, 1, 3), series.start_time)  # any Monday will do
-    end = start + timedelta(minutes=series.duration_minutes)
+def weekly_schedule(series: models.SessionSeries) -> list[oa.Schedule | oa.PartialSchedule]:
+    """The series' timetable slot, in local time."""
+    start = datetime.combine(date(2000, 1, 3), series.start_time)  # any day will do
+    duration = timedelta(minutes=series.duration_minutes)
     return [
         {
             "@type": "PartialSchedule",
             "repeatFrequency": "P1W",
             "byDay": [SCHEMA_DAYS[series.weekday]],
             "startTime": start.strftime("%H:%M"),
-            "endTime": end.strftime("%H:%M"),
-            "duration": iso_duration(end - start),
+            "endTime": (start + duration).strftime("%H:%M"),
+            "duration": duration,
             "scheduleTimezone": TIMEZONE_NAME,
         }
     ]
 
 
-class SessionSeriesSchema(OpenActiveSchema):
-    context = fields.Constant(CONTEXT, data_key="@context")
-    type = fields.Constant("SessionSeries", data_key="@type")
-    id = fields.Function(lambda s: url_for_item(f"session-series/{s.id}"), data_key="@id")
-    identifier = fields.Integer(attribute="id")
-    name = fields.String()
-    description = fields.String()
-    url = fields.Function(lambda s: url_for_item(f"session-series/{s.id}"))
-    activity = fields.Function(lambda s: [ConceptSchema().dump(s.activity)])
-    level = fields.Function(lambda s: [s.level] if s.level else None)
-    gender_restriction = fields.Function(
-        lambda s: f"https://openactive.io/{s.gender_restriction}", data_key="genderRestriction"
-    )
-    age_range = fields.Function(
-        lambda s: age_range(s.minimum_age, s.maximum_age), data_key="ageRange"
-    )
-    image = fields.Function(lambda s: images(s.image_path))
-    leader = fields.Function(lambda s: [PersonSchema().dump(s.leader)] if s.leader else None)
-    organizer = fields.Nested(OrganizationSchema, attribute="organisation")
-    location = fields.Nested(PlaceSchema, attribute="place")
-    start_date = DateTime(attribute="starts", data_key="startDate")
-    end_date = DateTime(attribute="ends", data_key="endDate")
-    duration = Duration(attribute="duration_minutes")
-    event_schedule = fields.Function(weekly_schedule, data_key="eventSchedule")
-    offers = fields.List(fields.Nested(OfferSchema))
+def session_series(series: models.SessionSeries) -> oa.SessionSeries:
+    return {
+        "@type": "SessionSeries",
+        "@id": url_for_item(f"session-series/{series.id}"),
+        "identifier": series.id,
+        "name": series.name,
+        "description": series.description,
+        "url": url_for_item(f"session-series/{series.id}"),
+        "activity": [concept(series.activity, ACTIVITY_LIST)],
+        "level": [series.level] if series.level else None,
+        "genderRestriction": t.cast(
+            oa.GenderRestrictionType, f"https://openactive.io/{series.gender_restriction}"
+        ),
+        "ageRange": age_range(series.minimum_age, series.maximum_age),
+        "image": images(series.image_path),
+        "leader": person(series.leader),
+        "organizer": organization(series.organisation),
+        "location": location(series.place),
+        "startDate": series.starts,
+        "endDate": series.ends,
+        "duration": timedelta(minutes=series.duration_minutes),
+        "eventSchedule": weekly_schedule(series),
+        "offers": [series_offer(offer) for offer in series.offers],
+    }
 
 
-class ScheduledSessionSchema(OpenActiveSchema):
-    context = fields.Constant(CONTEXT, data_key="@context")
-    type = fields.Constant("ScheduledSession", data_key="@type")
-    id = fields.Function(lambda s: url_for_item(f"scheduled-sessions/{s.id}"), data_key="@id")
-    identifier = fields.Integer(attribute="id")
-    url = fields.Function(lambda s: url_for_item(f"scheduled-sessions/{s.id}"))
-    super_event = fields.Function(
-        lambda s: url_for_item(f"session-series/{s.series_id}"), data_key="superEvent"
-    )
-    # A session is led, and sold, as its series is.
-    leader = fields.Function(
-        lambda s: [PersonSchema().dump(s.series.leader)] if s.series.leader else None
-    )
-    offers = fields.Function(lambda s: OfferSchema(many=True).dump(s.series.offers))
-    start_date = DateTime(attribute="start", data_key="startDate")
-    end_date = DateTime(attribute="end", data_key="endDate")
-    duration = Duration()
-    maximum_attendee_capacity = fields.Integer(
-        attribute="maximum_capacity", data_key="maximumAttendeeCapacity"
-    )
-    remaining_attendee_capacity = fields.Integer(
-        attribute="remaining_capacity", data_key="remainingAttendeeCapacity"
-    )
-    event_status = fields.Function(
-        lambda s: (
+def scheduled_session(session: models.ScheduledSession) -> oa.ScheduledSession:
+    return {
+        "@type": "ScheduledSession",
+        "@id": url_for_item(f"scheduled-sessions/{session.id}"),
+        "identifier": session.id,
+        "url": url_for_item(f"scheduled-sessions/{session.id}"),
+        "superEvent": url_for_item(f"session-series/{session.series_id}"),
+        # A session is led, and sold, as its series is.
+        "leader": person(session.series.leader),
+        "offers": [series_offer(offer) for offer in session.series.offers],
+        "startDate": session.start,
+        "endDate": session.end,
+        "duration": session.duration,
+        "maximumAttendeeCapacity": session.maximum_capacity,
+        "remainingAttendeeCapacity": session.remaining_capacity,
+        "eventStatus": (
             "https://schema.org/EventCancelled"
-            if s.cancelled
+            if session.cancelled
             else "https://schema.org/EventScheduled"
         ),
-        data_key="eventStatus",
-    )
+    }
 
 
-def facility_offer(facility: t.Any, path: str, price: t.Any) -> dict[str, t.Any]:
+def facility_offer(facility: models.FacilityUse, path: str, price: t.Any) -> oa.Offer:
     """The hire of a facility (or one of its slots) at ``price``, for those old enough."""
-    offer = {
+    return {
         "@type": "Offer",
         "@id": url_for_item(path),
         "name": "Standard hire",
         "price": float(price),
         "priceCurrency": "GBP",
+        "ageRestriction": age_range(facility.minimum_age, None),
     }
-    restriction = age_range(facility.minimum_age, None)
-    return {**offer, "ageRestriction": restriction} if restriction else offer
 
 
-class FacilityUseSchema(OpenActiveSchema):
-    context = fields.Constant(CONTEXT, data_key="@context")
-    type = fields.Constant("FacilityUse", data_key="@type")
-    id = fields.Function(lambda f: url_for_item(f"facility-uses/{f.id}"), data_key="@id")
-    identifier = fields.Integer(attribute="id")
-    name = fields.String()
-    description = fields.String()
-    url = fields.Function(lambda f: url_for_item(f"facility-uses/{f.id}"))
-    facility_type = fields.Function(
-        lambda f: [FacilityTypeSchema().dump(f.facility_type)], data_key="facilityType"
-    )
-    image = fields.Function(lambda f: images(f.image_path))
-    # A facility can be booked whenever its venue is open.
-    hours_available = fields.Function(lambda f: opening_hours(f.place), data_key="hoursAvailable")
-    provider = fields.Nested(OrganizationSchema, attribute="organisation")
-    location = fields.Nested(PlaceSchema, attribute="place")
-    offers = fields.Function(lambda f: [facility_offer(f, f"facility-uses/{f.id}#offer", f.price)])
+def facility_use(facility: models.FacilityUse) -> oa.FacilityUse:
+    return {
+        "@type": "FacilityUse",
+        "@id": url_for_item(f"facility-uses/{facility.id}"),
+        "identifier": facility.id,
+        "name": facility.name,
+        "description": facility.description,
+        "url": url_for_item(f"facility-uses/{facility.id}"),
+        "facilityType": [concept(facility.facility_type, FACILITY_TYPES)],
+        "image": images(facility.image_path),
+        # A facility can be booked whenever its venue is open.
+        "hoursAvailable": opening_hours(facility.place),
+        "provider": organization(facility.organisation),
+        "location": location(facility.place),
+        "offers": [facility_offer(facility, f"facility-uses/{facility.id}#offer", facility.price)],
+    }
 
 
-class SlotSchema(OpenActiveSchema):
-    context = fields.Constant(CONTEXT, data_key="@context")
-    type = fields.Constant("Slot", data_key="@type")
-    id = fields.Function(
-        lambda s: url_for_item(f"facility-uses/{s.facility_use_id}/slots/{s.id}"), data_key="@id"
-    )
-    identifier = fields.Integer(attribute="id")
-    facility_use = fields.Function(
-        lambda s: url_for_item(f"facility-uses/{s.facility_use_id}"), data_key="facilityUse"
-    )
-    start_date = DateTime(attribute="start", data_key="startDate")
-    end_date = DateTime(attribute="end", data_key="endDate")
-    duration = Duration()
-    maximum_uses = fields.Integer(data_key="maximumUses")
-    remaining_uses = fields.Integer(data_key="remainingUses")
-    offers = fields.Function(
-        lambda s: [
-            facility_offer(
-                s.facility_use, f"facility-uses/{s.facility_use_id}/slots/{s.id}#offer", s.price
-            )
-        ]
-    )
+def slot(slot: models.Slot) -> oa.Slot:
+    path = f"facility-uses/{slot.facility_use_id}/slots/{slot.id}"
+    return {
+        "@type": "Slot",
+        "@id": url_for_item(path),
+        "identifier": slot.id,
+        "facilityUse": url_for_item(f"facility-uses/{slot.facility_use_id}"),
+        "startDate": slot.start,
+        "endDate": slot.end,
+        "duration": slot.duration,
+        "maximumUses": slot.maximum_uses,
+        "remainingUses": slot.remaining_uses,
+        "offers": [facility_offer(slot.facility_use, f"{path}#offer", slot.price)],
+    }

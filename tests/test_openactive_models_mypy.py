@@ -11,6 +11,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 #: docs/mapping.md's worked example, which must type-check as users will copy it.
 EXAMPLE = ROOT / "docs" / "examples" / "mapping.py"
+#: The example app's mapping, on the same building blocks.
+EXAMPLE_APP = ROOT / "example_app" / "schemas.py"
 
 GOOD = '''
 from dataclasses import dataclass
@@ -116,6 +118,7 @@ def test_mypy_catches_misspelt_properties_wrong_values_and_missing_keys(tmp_path
             "--config-file=",
             "good.py",
             str(EXAMPLE),
+            str(EXAMPLE_APP),
             "bad.py",
         ],
         cwd=tmp_path,
@@ -126,6 +129,7 @@ def test_mypy_catches_misspelt_properties_wrong_values_and_missing_keys(tmp_path
     output = result.stdout + result.stderr
     assert _errors(output, "good.py") == {}, output
     assert _errors(output, "mapping.py") == {}, output
+    assert _errors(output, "example_app/schemas.py") == {}, output
     assert _errors(output, "bad.py") == EXPECTED, output
     assert 'Extra key "nmae" for TypedDict "Place"' in output
     assert 'Missing key "offers" for TypedDict "SessionSeries"' in output

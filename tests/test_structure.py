@@ -193,8 +193,9 @@ def _imported_by_users() -> set[tuple[str, str]]:
     found = set()
     for text in texts:
         for module, names in _IMPORT.findall(text):
-            for name in re.split(r"[,\s()]+", names):
-                if name and name != "as":
+            # "models as oa" imports models: the alias is the importer's own name.
+            for name in re.split(r"[,\s()]+", re.sub(r"\s+as\s+\w+", "", names)):
+                if name:
                     found.add((module, name))
     return found
 
