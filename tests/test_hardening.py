@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import typing as t
 from datetime import timedelta
 from pathlib import Path
@@ -75,6 +76,17 @@ def test_a_login_ends_at_its_fixed_time_however_busy_it_is(app: Flask) -> None:
 # Login throttling -------------------------------------------------------------------
 
 
+def _hold_throttle_clock(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The login throttle counts in wall-clock windows: hold its clock inside one, or a
+    test that straddles a window's end starts counting afresh half-way."""
+    from example_app.admin import auth
+
+    window = auth.TRY_WINDOW_SECONDS
+    inside = (time.time() // window) * window + 1
+    for throttle in app.extensions[auth._THROTTLE_KEY]:
+        monkeypatch.setattr(throttle, "clock", lambda: inside)
+
+
 def test_guessing_passwords_is_refused_before_any_hash_is_computed(
     app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -87,6 +99,7 @@ def test_guessing_passwords_is_refused_before_any_hash_is_computed(
         "check_password_hash",
         lambda *a: hashed.append(1) or real(*a),  # type: ignore[func-returns-value]
     )
+    _hold_throttle_clock(app, monkeypatch)
     client = app.test_client()
     token = csrf_token(client.get("/admin/login").text)
     statuses = []
@@ -105,9 +118,12 @@ def test_guessing_passwords_is_refused_before_any_hash_is_computed(
     assert Admin(client).login().status_code == 429
 
 
-def test_one_client_guessing_many_accounts_is_refused_too(app: Flask) -> None:
+def test_one_client_guessing_many_accounts_is_refused_too(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from example_app.admin import auth
 
+    _hold_throttle_clock(app, monkeypatch)
     client = app.test_client()
     token = csrf_token(client.get("/admin/login").text)
     statuses = [
