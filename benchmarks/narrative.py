@@ -227,8 +227,9 @@ known:
   parsed back and walked through the model's rules, about 0.06 ms for a slot and 0.3 ms
   for a session series with its place and offers. The row measures the slot booking and
   insert rendering at commit, checks at `warn` against off, in the same rounds. A write
-  that renders at read (`render_at="read"`) checks nothing outside `"error"`, and no
-  read checks.
+  that renders at read (`render_at="read"`) checks nothing outside `"error"`, no read
+  checks, and under `warn` a write checks the first 20 items of each table it renders
+  (the place edit re-rendering 1,000 series checks 20 of them).
 - **Memory with the in-process page cache.** Without a page cache (or with a shared
   `RedisCache`, as production runs) the server's memory does not depend on the feed's
   size. The example app's default `SimpleCache` keeps up to `CACHE_THRESHOLD` pages per

@@ -24,6 +24,7 @@ if t.TYPE_CHECKING:
 
 __all__ = [
     "CHECK_LEVELS",
+    "WARN_ITEMS_PER_WRITE",
     "CheckLevel",
     "ItemCheck",
     "ItemChecks",
@@ -41,6 +42,10 @@ ItemCheck = Callable[[t.Any, Mapping[str, t.Any]], None]
 #: Distinct problems a process logs at most: a feed with a new problem on every item
 #: must not grow memory without bound.
 _MAX_LOGGED = 10_000
+#: Items of one table one write checks at most under ``warn``. A write re-rendering many
+#: items (an edit of a venue a thousand series embed) changes them alike, so the first
+#: show what it did, and each problem is logged once anyway; ``error`` checks them all.
+WARN_ITEMS_PER_WRITE = 20
 _INDEX = re.compile(r"\[\d+\]")
 
 
@@ -104,7 +109,8 @@ class ItemChecks:
             return None
         if not renders and self.level != "error":
             return None
-        return partial(self.check, feed.name)
+        check = partial(self.check, feed.name)
+        return check if self.level == "error" else _FirstItems(check, WARN_ITEMS_PER_WRITE)
 
     def check(self, feed_name: str, item_id: t.Any, data: Mapping[str, t.Any]) -> None:
         """Check one item's data; raise or log as the level says."""
@@ -132,6 +138,19 @@ class ItemChecks:
             message.message,
             feed_name,
         )
+
+
+class _FirstItems:
+    """``check`` on the first ``limit`` items it is called with, and no more."""
+
+    def __init__(self, check: ItemCheck, limit: int) -> None:
+        self._check = check
+        self._left = limit
+
+    def __call__(self, item_id: t.Any, data: Mapping[str, t.Any]) -> None:
+        if self._left > 0:
+            self._left -= 1
+            self._check(item_id, data)
 
 
 def check_unrendered(connection: Connection, rules: TableRules | None, ids: list[t.Any]) -> None:

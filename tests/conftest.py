@@ -22,16 +22,14 @@ from .models import make_app
 from .models import make_models
 from .models import Models
 from .models import register_feeds
+from .offline import use_offline_lists
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 SERVICES = ("postgresql", "mysql", "redis")
 OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
 _passed: Counter[str] = Counter()
-DATA = Path(__file__).resolve().parent / "data"
-# The item checks read OpenActive's lists from files: the suite runs offline, as a
-# publisher's own tests may (subprocesses inherit these too).
-os.environ.setdefault("RPDE_ACTIVITY_LIST", str(DATA / "activity-list.jsonld"))
-os.environ.setdefault("RPDE_FACILITY_TYPES", str(DATA / "facility-types.jsonld"))
+# The item checks read OpenActive's lists from files, as a publisher's own tests may.
+use_offline_lists()
 
 
 def _unavailable(service: str, reason: str) -> t.NoReturn:

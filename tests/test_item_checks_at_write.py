@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from rpde_publisher import ConfigurationError
 from rpde_publisher import ItemDataError
 from rpde_publisher import RPDE
+from rpde_publisher.item_checks import WARN_ITEMS_PER_WRITE
 from rpde_publisher.openactive.models import item_schema
 from rpde_publisher.openactive.models import SessionSeries
 
@@ -211,3 +212,28 @@ def test_the_default_is_error_under_testing_and_warn_elsewhere(
 def test_an_unknown_level_is_refused_at_init_app(sqlite_engine: Engine, models: Models) -> None:
     with pytest.raises(ConfigurationError, match="RPDE_ITEM_CHECKS must be one of off, warn"):
         make_app(sqlite_engine, _feed(models), RPDE_ITEM_CHECKS="strict")
+
+
+@pytest.mark.parametrize(
+    ("level", "checked"), [("warn", WARN_ITEMS_PER_WRITE), ("error", WARN_ITEMS_PER_WRITE + 5)]
+)
+def test_warn_checks_the_first_items_of_a_large_write_and_error_every_item(
+    sqlite_engine: Engine, models: Models, level: str, checked: int
+) -> None:
+    rpde = _feed(models)
+    models.Base.metadata.create_all(sqlite_engine)
+    make_app(sqlite_engine, rpde, RPDE_ITEM_CHECKS=level)
+    checks = rpde.tables.item_checks
+    seen: list[str] = []
+    real = checks._check
+
+    def counting(data: t.Any, **options: t.Any) -> t.Any:
+        seen.append(data["name"])
+        return real(data, **options)
+
+    checks._check = counting
+    with Session(sqlite_engine) as session:
+        session.add_all([_series(models, f"Swim {n}") for n in range(WARN_ITEMS_PER_WRITE + 5)])
+        session.commit()
+    assert len(seen) == checked
+    assert _count(sqlite_engine, models) == WARN_ITEMS_PER_WRITE + 5
