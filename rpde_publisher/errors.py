@@ -72,7 +72,7 @@ class ItemDataError(RPDEError, ValueError):
         self.feed = feed
         #: The item's id.
         self.item_id = item_id
-        #: The failures, as :class:`~rpde_publisher.openactive.checks.ItemMessage`\\ s.
+        #: The failures, each an :class:`~rpde_publisher.openactive.checks.ItemMessage`.
         self.failures = failures
         shown = "; ".join(f"{m.path}: {m.message} ({m.rule})" for m in failures[:5])
         more = f"; and {len(failures) - 5} more" if len(failures) > 5 else ""
