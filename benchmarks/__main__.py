@@ -51,7 +51,7 @@ FULL = Plan(
     repeats=41,
     deep_repeats=9,
     curve_points=10,
-    write_repeats=101,
+    write_repeats=301,
     wrk_rounds=9,
     wrk_seconds=3,
 )

@@ -1,4 +1,4 @@
-"""The data models' rules, precomputed per type once, and the walk that applies them to an item."""
+"""The walk that applies the data models' rules to an item, and the messages it finds."""
 
 from __future__ import annotations
 
@@ -8,18 +8,15 @@ import typing as t
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .concept_rules import activity_findings
-from .concept_rules import facility_type_findings
 from .quality_rules import quality_findings
-from .rule_tables import any_field
-from .rule_tables import definitions
-from .rule_tables import field_shape
-from .rule_tables import FieldShape
+from .rule_tables import FieldPlan
 from .rule_tables import is_a
+from .rule_tables import KEYWORD_PLANS
 from .rule_tables import model_rules
 from .rule_tables import ModelRules
+from .rule_tables import Values
+from .value_rules import value_findings
 from .value_types import check_value_type
-from .value_types import is_currency_code
 from .value_types import is_url
 from .vocabulary import Vocabularies
 
@@ -33,12 +30,9 @@ _FORMATS = {f"https://schema.org/{x}" for x in ("DateTime", "Date", "Time", "Dur
 _PLAIN = {
     f"https://schema.org/{x}" for x in ("Text", "URL", "Boolean", "Integer", "Number", "Float")
 }
-_KEYWORD_SHAPES = {
-    "@type": FieldShape(("https://schema.org/Text",), (), (), (), False),
-    "@id": FieldShape(("https://schema.org/URL",), (), (), (), False),
-}
-_URI_TEMPLATE = re.compile(r"\{[^{}\s]+\}")
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+#: The JSON values that hold no other value.
+_SCALARS = frozenset({str, int, float, bool})
 
 
 @dataclass(frozen=True)
@@ -79,7 +73,6 @@ def _empty(value: object) -> bool:
 class _Walk:
     def __init__(self, vocabularies: Vocabularies) -> None:
         self.vocabularies = vocabularies
-        self.enums: Mapping[str, Mapping[str, t.Any]] = definitions()["enums"]
         self.messages: list[ItemMessage] = []
         #: (object, its model, the field being walked) of every object above this one.
         self.parents: list[tuple[Mapping[str, t.Any], ModelRules, str]] = []
@@ -93,9 +86,9 @@ class _Walk:
         key = _KEYWORDS.get(name, name)
         if key in data or name in data:
             return data.get(key, data.get(name))
-        for field, spec in model.fields.items():
+        for field, rule in model.inherits_from:
             below = data.get(field)
-            if isinstance(below, dict) and _inherits(spec.get("inheritsFrom"), name):
+            if isinstance(below, dict) and _inherits(rule, name):
                 if key in below or name in below:
                     return below.get(key, below.get(name))
         level = len(self.parents) if level is None else level
@@ -162,6 +155,8 @@ class _Walk:
                 )
         for name in model.recommended:
             # As the Node validator: the JSON-LD keyword counts, and so does inheritance.
+            if data.get(name) is not None and name not in _KEYWORDS:
+                continue  # present: the look-up's first step, without the call
             if self.lookup(data, model, name) is None:
                 self.add(
                     (*parts, name),
@@ -182,10 +177,23 @@ class _Walk:
                         f"{model.name} needs one of: {', '.join(options)}.",
                     )
                 )
+        plain = model.plain
         for key, value in data.items():
-            self.parents.append((data, model, key))
-            self.field(model, key, value, (*parts, key))
-            self.parents.pop()
+            plan = plain.get(key)
+            if (
+                plan is not None
+                and not plan.detailed
+                and value.__class__ in _SCALARS
+                and value != ""
+            ):
+                # The common case, kept short: a plain value that fits the field.
+                for fits in plan.single.predicates:
+                    if fits(value):
+                        break
+                else:
+                    self.field(data, model, key, value, (*parts, key))
+                continue
+            self.field(data, model, key, value, (*parts, key))
         found = quality_findings(
             model.name, data, context, lambda name: self.lookup(data, model, name)
         )
@@ -193,8 +201,25 @@ class _Walk:
             self.add((*parts, *below), "failure", rule, text)
 
     def field(
-        self, model: ModelRules, key: str, value: object, parts: tuple[str | int, ...]
+        self,
+        data: Mapping[str, t.Any],
+        model: ModelRules,
+        key: str,
+        value: object,
+        parts: tuple[str | int, ...],
     ) -> None:
+        plan = model.plain.get(key)
+        if plan is not None and (value or not _empty(value)):
+            # The common case: a field of the type with a value to check (one call less).
+            if isinstance(value, (dict, list)):  # objects below look their parents up
+                self.parents.append((data, model, key))
+                self.typed(plan, key, value, parts)
+                self.parents.pop()
+            else:
+                self.one(plan.single, plan, key, value, parts, plan.array_expected)
+            if plan.detailed:
+                self.details(key, value, plan.spec, parts)
+            return
         if key == "@context":
             return
         if _empty(value):
@@ -205,13 +230,12 @@ class _Walk:
                 f'{key!r} must not be empty (null, "", [] or {{}}).',
             )
             return
-        if key in ("@type", "@id"):
-            self.typed({}, key, value, parts)
+        if key in KEYWORD_PLANS:
+            self.typed(KEYWORD_PLANS[key], key, value, parts)
             return
-        name = key
-        if ":" in name:
+        if ":" in key:
             return  # an extension (beta:, ext:) that the models do not describe
-        if name in model.shall_not_include:
+        if key in model.shall_not_include:
             self.add(
                 parts,
                 "failure",
@@ -219,20 +243,19 @@ class _Walk:
                 f"{model.name} must not include {key!r}.",
             )
         # A field a type must not include is still checked as its other types define it.
-        spec = model.fields.get(name) or (
-            any_field(name) if name in model.shall_not_include else None
-        )
-        if spec is None:
+        plan = model.plans.get(key)
+        if plan is None:
             # Nested schema.org objects may use schema.org's other properties, which the
             # Node validator looks up online; without that vocabulary it is only a warning.
             severity: Severity = "failure" if len(parts) == 1 else "warning"
-            if name in model.shall_not_include:
+            if key in model.shall_not_include:
                 return
             self.add(
                 parts, severity, "field_not_in_spec", f"{key!r} is not a property of {model.name}."
             )
             return
-        if name in model.not_in_spec:
+        spec = plan.spec
+        if key in model.not_in_spec:
             self.add(
                 parts,
                 "failure",
@@ -246,44 +269,53 @@ class _Walk:
                 "field_deprecated",
                 f"{key!r} is deprecated: {spec['deprecationGuidance']}",
             )
-        if "requiredContent" in spec and value != spec["requiredContent"] and name != "type":
+        if "requiredContent" in spec and value != spec["requiredContent"] and key != "type":
             self.add(
                 parts,
                 "failure",
                 "field_not_in_defined_values",
                 f"{key!r} must be {spec['requiredContent']!r}.",
             )
-        self.typed(spec, key, value, parts)
-        self.details(name, value, spec, parts)
+        if isinstance(value, (dict, list)):  # objects below look their parents up
+            self.parents.append((data, model, key))
+            self.typed(plan, key, value, parts)
+            self.parents.pop()
+        else:
+            self.typed(plan, key, value, parts)
+        if plan.detailed:
+            self.details(key, value, spec, parts)
 
-    def typed(
-        self, spec: Mapping[str, t.Any], key: str, value: object, parts: tuple[str | int, ...]
-    ) -> None:
-        shape = _KEYWORD_SHAPES[key] if key in _KEYWORD_SHAPES else field_shape(spec)
-        if isinstance(value, list):
-            if not shape.inner_types and not shape.inner_models:
-                self.add(parts, "failure", "invalid_type", f"{key!r} must not be an array.")
-                return
-            for index, item in enumerate(value):
-                self.one(shape.inner_types, shape.inner_models, spec, key, item, (*parts, index))
+    def typed(self, plan: FieldPlan, key: str, value: object, parts: tuple[str | int, ...]) -> None:
+        """Check ``value`` (not empty) against what the field may hold."""
+        if not isinstance(value, list):
+            self.one(plan.single, plan, key, value, parts, plan.array_expected)
             return
-        self.one(shape.types, shape.models, spec, key, value, parts, shape.array_expected)
+        if not plan.element.types and not plan.element.models:
+            self.add(parts, "failure", "invalid_type", f"{key!r} must not be an array.")
+            return
+        for index, item in enumerate(value):
+            if _empty(item):
+                self.add(
+                    (*parts, index),
+                    "failure",
+                    "field_is_empty",
+                    f"{key!r} must not hold empty values.",
+                )
+            else:
+                self.one(plan.element, plan, key, item, (*parts, index))
 
     def one(
         self,
-        types: tuple[str, ...],
-        models: tuple[str, ...],
-        spec: Mapping[str, t.Any],
+        values: Values,
+        plan: FieldPlan,
         key: str,
         value: object,
         parts: tuple[str | int, ...],
         array_expected: bool = False,
     ) -> None:
-        if _empty(value):
-            self.add(parts, "failure", "field_is_empty", f"{key!r} must not hold empty values.")
-            return
+        models = values.models
         if isinstance(value, dict) and models:
-            wanted = [m.lstrip("#") for m in models]
+            wanted = values.wanted
             actual = value.get("@type", value.get("type"))
             if (
                 isinstance(actual, str)
@@ -315,18 +347,19 @@ class _Walk:
                 )
             self.node(value, wanted[0], parts)
             return
-        for type_name in types:
-            if check_value_type(type_name, value, self.enums):
+        for fits in values.predicates:
+            if fits(value):
                 return
-        if models and spec.get("allowReferencing") and is_url(value):
+        if models and plan.spec.get("allowReferencing") and is_url(value):
             return
+        types = values.types
         expected = ", ".join([*types, *models]) or "a value"
         if array_expected and not types and not models:
             expected = "an array"
         rule = "invalid_id" if key == "@id" else "invalid_type"
         if isinstance(value, str) and any(x in _FORMATS for x in types):
             rule = "invalid_format"
-        elif any(check_value_type(x, "", self.enums) is False and x not in _PLAIN for x in types):
+        elif any(check_value_type(x, "") is False and x not in _PLAIN for x in types):
             rule = "field_not_in_defined_values"
         self.add(
             parts, "failure", rule, f"{key!r} is {json.dumps(value)[:80]}, which is not {expected}."
@@ -335,41 +368,9 @@ class _Walk:
     def details(
         self, name: str, value: object, spec: Mapping[str, t.Any], parts: tuple[str | int, ...]
     ) -> None:
-        minimum = spec.get("minValueInclusive")
-        if minimum is not None and isinstance(value, (int, float)) and value < minimum:
-            self.add(
-                parts,
-                "failure",
-                "below_min_value_inclusive",
-                f"{name!r} must be at least {minimum}.",
-            )
-        if spec.get("valueConstraint") == "UriTemplate" and not (
-            isinstance(value, str) and _URI_TEMPLATE.search(value)
-        ):
-            self.add(
-                parts,
-                "failure",
-                "value_outwith_constraint",
-                f"{name!r} must be a URI template with a {{variable}}.",
-            )
-        if name == "addressCountry" and not (isinstance(value, str) and _COUNTRY.match(value)):
-            self.add(parts, "failure", "invalid_format", f"{value!r} is not an ISO 3166-1 code.")
-        if name == "priceCurrency" and not is_currency_code(value):
-            self.add(
-                parts, "failure", "invalid_format", f"{value!r} is not an ISO 4217 currency code."
-            )
-        if name in ("latitude", "longitude") and isinstance(value, (int, float)):
-            bound = 90 if name == "latitude" else 180
-            if not -bound <= value <= bound:
-                self.add(parts, "failure", "invalid_format", f"{name} must be within ±{bound}.")
-        if name == "activity":
-            findings = activity_findings(value, self.vocabularies.activities)
-        elif name == "facilityType":
-            findings = facility_type_findings(value, self.vocabularies.facility_types)
-        else:
-            return
-        for index, severity, rule, text in findings:
-            self.add((*parts, index), severity, rule, text)
+        found = value_findings(name, value, spec, self.vocabularies)
+        for below, severity, rule, text in found:
+            self.add((*parts, *below), severity, rule, text)
 
 
 def walk_item(data: Mapping[str, t.Any], vocabularies: Vocabularies) -> list[ItemMessage]:

@@ -1,26 +1,55 @@
-"""The data models' rules per type, read from definitions.json once and cached."""
+"""The data models' rules per type and per field, worked out from definitions.json once."""
 
 from __future__ import annotations
 
-import json
 import typing as t
+from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
+from .definitions import definitions
 from .feed_mode import RPDE_FEED
+from .value_types import value_predicate
 
 __all__ = [
-    "FieldShape",
+    "KEYWORD_PLANS",
+    "FieldPlan",
     "ModelRules",
-    "field_shape",
+    "Values",
     "any_field",
-    "definitions",
-    "enum_values",
     "is_a",
     "model_rules",
 ]
+
+#: Fields whose values the walk checks beyond their type (codes, bounds, concept lists).
+_DETAILED = frozenset(
+    {"addressCountry", "priceCurrency", "latitude", "longitude", "activity", "facilityType"}
+)
+
+
+@dataclass(frozen=True)
+class Values:
+    """What one value of a field may be: a single value, or one element of an array."""
+
+    types: tuple[str, ...]
+    models: tuple[str, ...]
+    #: ``models`` without their leading ``#``: the types an object may be.
+    wanted: tuple[str, ...]
+    #: The tests of the plain value types among ``types`` (enumerations, dates, ...).
+    predicates: tuple[Callable[[object], bool], ...]
+
+
+@dataclass(frozen=True)
+class FieldPlan:
+    """What a field's definition asks of its values, split once."""
+
+    spec: Mapping[str, t.Any]
+    single: Values
+    element: Values
+    array_expected: bool
+    #: Whether the walk has more to check of a value than its type (see ``_DETAILED``).
+    detailed: bool
 
 
 @dataclass(frozen=True)
@@ -29,47 +58,50 @@ class ModelRules:
     fields: Mapping[str, Mapping[str, t.Any]]
     required: tuple[str, ...]
     recommended: tuple[str, ...]
-    shall_not_include: tuple[str, ...]
+    shall_not_include: frozenset[str]
     not_in_spec: frozenset[str]
     required_options: tuple[tuple[str, ...], ...]
+    #: The plan of each field the type defines, and of each it must not include (as the
+    #: other types define it).
+    plans: Mapping[str, FieldPlan]
+    #: The plans of the fields with no rule but on their values (not deprecated, allowed,
+    #: no required content), and of ``@type`` and ``@id``: the walk's fast path.
+    plain: Mapping[str, FieldPlan]
+    #: The fields whose objects pass fields up to this one (``inheritsFrom``), in order.
+    inherits_from: tuple[tuple[str, Mapping[str, t.Any]], ...]
 
 
-@dataclass(frozen=True)
-class FieldShape:
-    """What a field may hold, split once: single values and array elements."""
-
-    types: tuple[str, ...]
-    models: tuple[str, ...]
-    inner_types: tuple[str, ...]
-    inner_models: tuple[str, ...]
-    array_expected: bool
+def _values(types: t.Iterable[str], models: t.Iterable[str]) -> Values:
+    types, models = tuple(types), tuple(models)
+    predicates = (value_predicate(x) for x in types)
+    return Values(
+        types, models, tuple(m.lstrip("#") for m in models), tuple(p for p in predicates if p)
+    )
 
 
-_shapes: dict[int, tuple[Mapping[str, t.Any], FieldShape]] = {}
-
-
-def field_shape(spec: Mapping[str, t.Any]) -> FieldShape:
-    """The shape of field definition ``spec`` (computed once per definition)."""
-    known = _shapes.get(id(spec))
-    if known is not None and known[0] is spec:
-        return known[1]
+def field_plan(name: str, spec: Mapping[str, t.Any]) -> FieldPlan:
+    """The plan of field ``name`` as ``spec`` defines it."""
     types = [x for x in [spec.get("requiredType"), *spec.get("alternativeTypes", ())] if x]
     models = [x for x in [spec.get("model"), *spec.get("alternativeModels", ())] if x]
-    shape = FieldShape(
-        tuple(types),
-        tuple(m for m in models if not m.startswith("ArrayOf#")),
-        tuple(x[8:] for x in types if x.startswith("ArrayOf#")),
-        tuple(x[8:] for x in models if x.startswith("ArrayOf#")),
+    return FieldPlan(
+        spec,
+        _values(types, (m for m in models if not m.startswith("ArrayOf#"))),
+        _values(
+            (x[8:] for x in types if x.startswith("ArrayOf#")),
+            (x[8:] for x in models if x.startswith("ArrayOf#")),
+        ),
         any(x.startswith("ArrayOf#") for x in types + models),
+        name in _DETAILED
+        or spec.get("minValueInclusive") is not None
+        or spec.get("valueConstraint") == "UriTemplate",
     )
-    _shapes[id(spec)] = (spec, shape)  # the spec is kept so that its id stays its own
-    return shape
 
 
-@cache
-def definitions() -> Mapping[str, t.Any]:
-    with (Path(__file__).parent / "definitions.json").open(encoding="utf-8") as file:
-        return json.load(file)  # type: ignore[no-any-return]
+#: The JSON-LD keywords' plans: any type's ``@type`` is text, its ``@id`` a URL.
+KEYWORD_PLANS = {
+    "@type": field_plan("@type", {"requiredType": "https://schema.org/Text"}),
+    "@id": field_plan("@id", {"requiredType": "https://schema.org/URL"}),
+}
 
 
 @cache
@@ -86,24 +118,39 @@ def model_rules(name: str, context: str | None = None) -> ModelRules | None:
     if parent.startswith("#") and (base := model_rules(parent[1:])) is not None:
         fields.update(base.fields)
     fields.update(raw.get("fields", {}))
+    shall_not_include = frozenset(raw.get("shallNotInclude", ()))
+    plans = {}
+    for field in [*fields, *shall_not_include]:
+        spec = fields.get(field) or (any_field(field) if field in shall_not_include else None)
+        if spec is not None:
+            plans[field] = field_plan(field, spec)
+    not_in_spec = frozenset(raw.get("notInSpec", ()))
     return ModelRules(
         name,
         fields,
         tuple(raw.get("requiredFields", ())),
         tuple(raw.get("recommendedFields", ())),
-        tuple(raw.get("shallNotInclude", ())),
-        frozenset(raw.get("notInSpec", ())),
+        shall_not_include,
+        not_in_spec,
         tuple(tuple(o.get("options", ())) for o in raw.get("requiredOptions", ())),
+        plans,
+        KEYWORD_PLANS
+        | {
+            field: plan
+            for field, plan in plans.items()
+            if field not in shall_not_include
+            and field not in not_in_spec
+            and not field.startswith("@")
+            and ":" not in field
+            and "deprecationGuidance" not in plan.spec
+            and "requiredContent" not in plan.spec
+        },
+        tuple(
+            (field, spec["inheritsFrom"])
+            for field, spec in fields.items()
+            if isinstance(spec.get("inheritsFrom"), dict)
+        ),
     )
-
-
-@cache
-def enum_values(name: str) -> frozenset[str] | None:
-    """The full URLs of the enumeration ``name``'s values; None if it is no enumeration."""
-    enum = definitions()["enums"].get(name)
-    if enum is None:
-        return None
-    return frozenset(enum["namespace"] + value for value in enum["values"])
 
 
 @cache

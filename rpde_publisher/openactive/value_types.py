@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import typing as t
 from collections.abc import Callable
-from collections.abc import Mapping
+from functools import cache
+from functools import partial
 
-from .rule_tables import enum_values
+from .definitions import definitions
 
-__all__ = ["DAY_OF_WEEK", "check_value_type", "is_currency_code", "is_url"]
+__all__ = ["DAY_OF_WEEK", "check_value_type", "is_currency_code", "is_url", "value_predicate"]
 
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$")
 _DATE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
@@ -33,6 +33,15 @@ DAY_OF_WEEK = frozenset(
         "PublicHolidays",
     )
 )
+
+
+@cache
+def enum_values(name: str) -> frozenset[str] | None:
+    """The full URLs of the enumeration ``name``'s values; None if it is no enumeration."""
+    enum = definitions()["enums"].get(name)
+    if enum is None:
+        return None
+    return frozenset(enum["namespace"] + value for value in enum["values"])
 
 
 def is_url(value: object) -> bool:
@@ -66,21 +75,29 @@ _SCHEMA: dict[str, Callable[[object], bool]] = {
 }
 
 
-def check_value_type(
-    type_name: str, value: object, enums: Mapping[str, Mapping[str, t.Any]]
-) -> bool | None:
-    """True when ``value`` fits ``type_name``; None when the type is not a plain value type."""
+@cache
+def value_predicate(type_name: str) -> Callable[[object], bool] | None:
+    """The test of whether a value fits ``type_name``; None when it is no plain value type
+    (a schema.org value type, ``DayOfWeek`` or one of the models' enumerations)."""
     if type_name in _SCHEMA:
-        return _SCHEMA[type_name](value)
+        return _SCHEMA[type_name]
     if type_name == "https://schema.org/DayOfWeek":
-        return isinstance(value, str) and value in DAY_OF_WEEK
-    namespace, _, name = type_name.rpartition("/")
+        return partial(_member, DAY_OF_WEEK)
+    _, _, name = type_name.rpartition("/")
     if "#" in name:
-        namespace, _, name = type_name.rpartition("#")
+        _, _, name = type_name.rpartition("#")
     values = enum_values(name)
-    if values is not None:
-        return isinstance(value, str) and value in values
-    return None
+    return partial(_member, values) if values is not None else None
+
+
+def _member(values: frozenset[str], value: object) -> bool:
+    return isinstance(value, str) and value in values
+
+
+def check_value_type(type_name: str, value: object) -> bool | None:
+    """True when ``value`` fits ``type_name``; None when the type is not a plain value type."""
+    predicate = value_predicate(type_name)
+    return None if predicate is None else predicate(value)
 
 
 def is_currency_code(value: object) -> bool:
