@@ -37,6 +37,7 @@ from rpde_publisher.quality.parents import resolve_parents
 from .models import make_app
 
 FUTURE, PAST = "2999-01-01T10:00:00+00:00", "2000-01-01T10:00:00Z"
+T = t.TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -326,6 +327,15 @@ def test_without_a_checker_of_the_app_the_commands_use_the_item_checks(
     assert json.loads(quality.stdout)[0]["status"] == "ERROR"
 
 
+def _traced_peak(run: t.Callable[[], T]) -> tuple[T, int]:
+    """What ``run`` returns, and the peak memory Python allocated while it ran."""
+    tracemalloc.start()
+    try:
+        return run(), tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def _peak_figures(app: Flask, engine: Engine, first: int, count: int) -> tuple[int, int]:
     """Peak traced memory of the figures of the occurrences feed after adding ``count``
     children (rendered on read: raw SQL stores no data), each naming its parent by URL."""
@@ -344,12 +354,11 @@ def _peak_figures(app: Flask, engine: Engine, first: int, count: int) -> tuple[i
     rpde = app.extensions["rpde_publisher"]
     feed = rpde.feeds.get("scheduled-sessions")
     with engine.connect() as connection:
-        tracemalloc.start()
-        figures = feed_figures(
-            connection, feed, feeds=list(rpde.feeds), feed_url="u", checker=small_checker
+        figures, peak = _traced_peak(
+            lambda: feed_figures(
+                connection, feed, feeds=list(rpde.feeds), feed_url="u", checker=small_checker
+            )
         )
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
     return figures["items"], peak
 
 
@@ -375,11 +384,7 @@ def _peak_streaming(app: Flask, engine: Engine, first: int, count: int) -> tuple
         )
     feed = app.extensions["rpde_publisher"].feeds.get("session-series")
     with engine.connect() as connection:
-        tracemalloc.start()
-        streamed = sum(1 for _ in iter_items(connection, feed))
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    return streamed, peak
+        return _traced_peak(lambda: sum(1 for _ in iter_items(connection, feed)))
 
 
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # measured once, on SQLite

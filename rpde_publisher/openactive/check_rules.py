@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from .quality_rules import quality_findings
 from .rule_tables import FieldPlan
 from .rule_tables import is_a
-from .rule_tables import KEYWORD_PLANS
 from .rule_tables import model_rules
 from .rule_tables import ModelRules
 from .rule_tables import Values
@@ -208,18 +207,6 @@ class _Walk:
         value: object,
         parts: tuple[str | int, ...],
     ) -> None:
-        plan = model.plain.get(key)
-        if plan is not None and (value or not _empty(value)):
-            # The common case: a field of the type with a value to check (one call less).
-            if isinstance(value, (dict, list)):  # objects below look their parents up
-                self.parents.append((data, model, key))
-                self.typed(plan, key, value, parts)
-                self.parents.pop()
-            else:
-                self.one(plan.single, plan, key, value, parts, plan.array_expected)
-            if plan.detailed:
-                self.details(key, value, plan.spec, parts)
-            return
         if key == "@context":
             return
         if _empty(value):
@@ -230,11 +217,25 @@ class _Walk:
                 f'{key!r} must not be empty (null, "", [] or {{}}).',
             )
             return
-        if key in KEYWORD_PLANS:
-            self.typed(KEYWORD_PLANS[key], key, value, parts)
+        plan = model.plain.get(key) or self.field_rules(model, key, value, parts)
+        if plan is None:
             return
+        if isinstance(value, (dict, list)):  # objects below look their parents up
+            self.parents.append((data, model, key))
+            self.typed(plan, key, value, parts)
+            self.parents.pop()
+        else:
+            self.typed(plan, key, value, parts)
+        if plan.detailed:
+            self.details(key, value, plan.spec, parts)
+
+    def field_rules(
+        self, model: ModelRules, key: str, value: object, parts: tuple[str | int, ...]
+    ) -> FieldPlan | None:
+        """Check what field ``key`` of ``model`` asks beyond its values' types (not allowed,
+        deprecated, fixed content); the plan its values are then checked by, if any."""
         if ":" in key:
-            return  # an extension (beta:, ext:) that the models do not describe
+            return None  # an extension (beta:, ext:) that the models do not describe
         if key in model.shall_not_include:
             self.add(
                 parts,
@@ -248,12 +249,14 @@ class _Walk:
             # Nested schema.org objects may use schema.org's other properties, which the
             # Node validator looks up online; without that vocabulary it is only a warning.
             severity: Severity = "failure" if len(parts) == 1 else "warning"
-            if key in model.shall_not_include:
-                return
-            self.add(
-                parts, severity, "field_not_in_spec", f"{key!r} is not a property of {model.name}."
-            )
-            return
+            if key not in model.shall_not_include:
+                self.add(
+                    parts,
+                    severity,
+                    "field_not_in_spec",
+                    f"{key!r} is not a property of {model.name}.",
+                )
+            return None
         spec = plan.spec
         if key in model.not_in_spec:
             self.add(
@@ -276,14 +279,7 @@ class _Walk:
                 "field_not_in_defined_values",
                 f"{key!r} must be {spec['requiredContent']!r}.",
             )
-        if isinstance(value, (dict, list)):  # objects below look their parents up
-            self.parents.append((data, model, key))
-            self.typed(plan, key, value, parts)
-            self.parents.pop()
-        else:
-            self.typed(plan, key, value, parts)
-        if plan.detailed:
-            self.details(key, value, spec, parts)
+        return plan
 
     def typed(self, plan: FieldPlan, key: str, value: object, parts: tuple[str | int, ...]) -> None:
         """Check ``value`` (not empty) against what the field may hold."""

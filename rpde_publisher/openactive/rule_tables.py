@@ -13,7 +13,6 @@ from .feed_mode import RPDE_FEED
 from .value_types import value_predicate
 
 __all__ = [
-    "KEYWORD_PLANS",
     "FieldPlan",
     "ModelRules",
     "Values",
@@ -98,7 +97,7 @@ def field_plan(name: str, spec: Mapping[str, t.Any]) -> FieldPlan:
 
 
 #: The JSON-LD keywords' plans: any type's ``@type`` is text, its ``@id`` a URL.
-KEYWORD_PLANS = {
+_KEYWORD_PLANS = {
     "@type": field_plan("@type", {"requiredType": "https://schema.org/Text"}),
     "@id": field_plan("@id", {"requiredType": "https://schema.org/URL"}),
 }
@@ -134,7 +133,7 @@ def model_rules(name: str, context: str | None = None) -> ModelRules | None:
         not_in_spec,
         tuple(tuple(o.get("options", ())) for o in raw.get("requiredOptions", ())),
         plans,
-        KEYWORD_PLANS
+        _KEYWORD_PLANS
         | {
             field: plan
             for field, plan in plans.items()
