@@ -14,10 +14,10 @@ from decimal import Decimal
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
-from sqlalchemy.orm import Session
 
 from rpde_publisher.columns import utcnow
 
+from .models import AnySession
 from .models import Booking
 from .models import Offer
 from .models import Organisation
@@ -31,7 +31,7 @@ class ChangeRefused(Exception):
     """The change cannot be made; the message says why, in words for the admin."""
 
 
-def book_session(session: Session, session_id: int, *, now: datetime | None = None) -> Booking:
+def book_session(session: AnySession, session_id: int, *, now: datetime | None = None) -> Booking:
     """Book one place on a scheduled session, taking one from its remaining capacity.
 
     One conditional UPDATE decides, so two people can never both take the last place,
@@ -58,7 +58,7 @@ def book_session(session: Session, session_id: int, *, now: datetime | None = No
     return booking
 
 
-def book_slot(session: Session, slot_id: int, *, now: datetime | None = None) -> Booking:
+def book_slot(session: AnySession, slot_id: int, *, now: datetime | None = None) -> Booking:
     """Book one use of a facility slot, taking one from its remaining uses."""
     now = now or utcnow()
     taken = session.execute(
@@ -113,7 +113,7 @@ def set_cancelled(scheduled: ScheduledSession, cancelled: bool) -> None:
     scheduled.cancelled = cancelled
 
 
-def delete_session(session: Session, scheduled: ScheduledSession) -> None:
+def delete_session(session: AnySession, scheduled: ScheduledSession) -> None:
     """Delete a session: the feed publishes it as a deleted item (a tombstone)."""
     if scheduled.deleted is not None:
         raise ChangeRefused("This session is already deleted.")
@@ -125,7 +125,7 @@ def set_publishes_open_data(organisation: Organisation, publishes: bool) -> None
     organisation.publishes_open_data = publishes
 
 
-def add_session(session: Session, series: SessionSeries) -> ScheduledSession:
+def add_session(session: AnySession, series: SessionSeries) -> ScheduledSession:
     """Add the next weekly session of a series, a week after its latest one (same local time)."""
     latest = session.scalar(
         select(func.max(ScheduledSession.start)).where(ScheduledSession.series_id == series.id)
@@ -159,7 +159,7 @@ def change_price(offer: Offer, price: Decimal) -> None:
     offer.price = price
 
 
-def _why_session_unbookable(session: Session, session_id: int, now: datetime) -> str:
+def _why_session_unbookable(session: AnySession, session_id: int, now: datetime) -> str:
     scheduled = session.get(ScheduledSession, session_id)
     if scheduled is None or scheduled.deleted is not None:
         return f"There is no session {session_id}."
@@ -170,7 +170,7 @@ def _why_session_unbookable(session: Session, session_id: int, now: datetime) ->
     return "This session is fully booked."
 
 
-def _refresh(session: Session, model: type, id_: int) -> None:
+def _refresh(session: AnySession, model: type, id_: int) -> None:
     """The UPDATE bypassed the identity map: reload the row next time it is read."""
     loaded = session.identity_map.get(session.identity_key(model, id_))
     if loaded is not None:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from flask import url_for
 from sqlalchemy import func
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from .models import AnySession
 from .models import FacilityUse
 from .models import Organisation
 from .models import ScheduledSession
@@ -54,7 +54,7 @@ def link_to(item: SessionSeries | ScheduledSession | FacilityUse | Slot) -> Feed
     return feed_link(FEED_NAMES[type(item)], item.modified, item.id)
 
 
-def newest_stamps(session: Session) -> dict[type, int]:
+def newest_stamps(session: AnySession) -> dict[type, int]:
     """The highest ``modified`` of each feed table: take it before a change, to find what
     the change moved."""
     return {
@@ -64,7 +64,7 @@ def newest_stamps(session: Session) -> dict[type, int]:
 
 
 def links_for_organisation(
-    session: Session, organisation: Organisation, since: dict[type, int]
+    session: AnySession, organisation: Organisation, since: dict[type, int]
 ) -> list[FeedLink]:
     """For each feed, where the organisation's items begin after they all moved.
 

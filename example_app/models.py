@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing as t
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
@@ -19,6 +20,8 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
+from sqlalchemy.orm import scoped_session
+from sqlalchemy.orm import Session
 
 from rpde_publisher import FeedMixin
 from rpde_publisher.columns import UTCDateTime
@@ -29,6 +32,9 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+#: What the example's helpers take: an ORM session, or Flask-SQLAlchemy's ``db.session``
+#: (a scoped session, standing for the current app context's session).
+AnySession = Session | scoped_session[t.Any]
 
 
 class Organisation(db.Model):  # type: ignore[name-defined,misc]

@@ -26,7 +26,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Integer
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
 
 from .catalogue import AMENITIES
 from .catalogue import FACILITY_ACTIVITIES
@@ -42,6 +41,7 @@ from .catalogue import SERIES_AUDIENCES
 from .catalogue import SESSION_ACTIVITIES
 from .models import Activity
 from .models import Amenity
+from .models import AnySession
 from .models import FacilityType
 from .models import FacilityUse
 from .models import Leader
@@ -344,7 +344,7 @@ TABLES: list[tuple[type[Any], str]] = [
 ]
 
 
-def seed(session: Session, size: SeedSize = SeedSize(), *, now: datetime | None = None) -> None:
+def seed(session: AnySession, size: SeedSize = SeedSize(), *, now: datetime | None = None) -> None:
     """Fill an empty database through the ORM; the caller commits (which renders the items)."""
     plan = SeedPlan(size, now=now)
     for model, rows in TABLES:

@@ -11,12 +11,12 @@ from decimal import Decimal
 
 from sqlalchemy import func
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from rpde_publisher.columns import utcnow
 
 from . import changes
+from .models import AnySession
 from .models import Offer
 from .models import ScheduledSession
 from .models import SessionSeries
@@ -40,7 +40,7 @@ class Simulator:
     or a deletion, in about the proportions a leisure centre sees.
     """
 
-    def __init__(self, session: Session, *, seed: int | None = None) -> None:
+    def __init__(self, session: AnySession, *, seed: int | None = None) -> None:
         self.session = session
         self.rng = random.Random(seed)
         self.actions: list[tuple[Callable[[], Change | None], int]] = [

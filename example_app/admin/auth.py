@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint
 from flask import current_app
-from flask import flash
 from flask import Flask
 from flask import g
 from flask import redirect
@@ -28,6 +27,7 @@ from flask import request
 from flask import Response
 from flask import session
 from flask import url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import delete
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
@@ -40,6 +40,7 @@ from ..models import AdminUser
 from ..models import db
 from .forms import ActionForm
 from .forms import LoginForm
+from .notices import notify
 
 SESSION_KEY = "admin_login"
 #: Endpoints open to everyone: the login page itself and the stylesheet.
@@ -147,7 +148,7 @@ def _throttled(username: str) -> int | None:
     return max((wait for wait in waits if wait is not None), default=None)
 
 
-def require_login() -> Response | None:
+def require_login() -> ResponseReturnValue | None:
     """Send anyone not logged in to the login page (a ``before_request`` function)."""
     if request.endpoint in OPEN_ENDPOINTS or current_admin() is not None:
         return None
@@ -193,7 +194,7 @@ def login() -> t.Any:
             assert user is not None
             _start_login(user)
             return redirect(safe_next(request.args.get("next")), 303)
-        flash({"message": "Wrong username or password."}, "error")
+        notify("error", "Wrong username or password.")
         status = 401
     elif request.method == "POST":
         status = 400
@@ -202,10 +203,7 @@ def login() -> t.Any:
 
 def _too_many_tries(form: LoginForm, wait: int) -> tuple[str, int, dict[str, str]]:
     minutes = max(1, round(wait / 60))
-    flash(
-        {"message": f"Too many tries. Try again in {minutes} minute{'s' if minutes > 1 else ''}."},
-        "error",
-    )
+    notify("error", f"Too many tries. Try again in {minutes} minute{'s' if minutes > 1 else ''}.")
     return render_template("admin/login.html", form=form), 429, {"Retry-After": str(wait)}
 
 
@@ -213,7 +211,7 @@ def logout() -> t.Any:
     form = ActionForm()
     if form.validate_on_submit():
         _end_login()
-        flash({"message": "You are logged out."}, "info")
+        notify("info", "You are logged out.")
     return redirect(url_for("admin.login"), 303)
 
 

@@ -70,5 +70,6 @@ class PriceForm(FlaskForm):
 
     @property
     def amount(self) -> Decimal:
-        """The price as a decimal; only after the form validated."""
+        """The price as a decimal; only after the form validated (InputRequired)."""
+        assert self.price.data is not None
         return Decimal(self.price.data)

@@ -6,12 +6,12 @@ import secrets
 
 from flask import Flask
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
 from ..instance import instance_secret
 from ..models import AdminUser
+from ..models import AnySession
 
 PASSWORD_FILE = "admin-password"
 MINIMUM_PASSWORD_LENGTH = 8
@@ -37,7 +37,7 @@ def password_source(app: Flask) -> str:
     return f"kept in {app.instance_path}/{PASSWORD_FILE}"
 
 
-def ensure_admin_user(session: Session, app: Flask) -> AdminUser:
+def ensure_admin_user(session: AnySession, app: Flask) -> AdminUser:
     """Create the admin user, or give it the configured password; the caller commits."""
     username = str(app.config["EXAMPLE_ADMIN_USERNAME"])
     password = admin_password(app)

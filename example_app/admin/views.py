@@ -7,11 +7,11 @@ from datetime import datetime
 
 from flask import abort
 from flask import Blueprint
-from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask.blueprints import BlueprintSetupState
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -35,6 +35,7 @@ from ..seed import TIMEZONE
 from .forms import ActionForm
 from .forms import PriceForm
 from .forms import SessionForm
+from .notices import notify
 
 PAGE_SIZE = 50
 #: Beyond this, page numbers are clamped (an OFFSET the database could not take is a 500).
@@ -57,11 +58,11 @@ def _page() -> int:
 
 def _done(message: str, links: t.Sequence[FeedLink] = ()) -> None:
     """Tell the admin what changed, with links to the feed items it moved."""
-    flash({"message": message, "links": [[link.label, link.url] for link in links]}, "success")
+    notify("success", message, links)
 
 
 def _refused(error: changes.ChangeRefused) -> None:
-    flash({"message": str(error)}, "error")
+    notify("error", str(error))
 
 
 def _get_or_404(model: type, id_: int) -> t.Any:
@@ -229,7 +230,7 @@ def change_price(offer_id: int) -> t.Any:
             [link_to(offer.series)],
         )
     else:
-        flash({"message": "Give a price such as 5 or 5.50."}, "error")
+        notify("error", "Give a price such as 5 or 5.50.")
     return redirect(url_for("admin.edit_series", series_id=offer.series_id), 303)
 
 
@@ -302,8 +303,12 @@ class IdConverter(IntegerConverter):
         super().__init__(map, min=1, max=2**31 - 1)
 
 
+def _add_id_converter(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters.setdefault("id", IdConverter)
+
+
 def register(blueprint: Blueprint) -> None:
-    blueprint.record_once(lambda state: state.app.url_map.converters.setdefault("id", IdConverter))
+    blueprint.record_once(_add_id_converter)
     rules: list[tuple[str, t.Callable[..., t.Any], list[str]]] = [
         ("/", index, ["GET"]),
         ("/sessions", sessions, ["GET"]),
