@@ -21,6 +21,7 @@ from .apps import FEED_PATH
 from .databases import ROOT
 from .machine import describe
 from .machine import load_average
+from .quality import measure_quality
 from .seeding import SeedSize
 
 
@@ -169,6 +170,14 @@ def run(
                     "items_per_second": harvested.items_per_second,
                 }
             figures["harvest"] = harvests
+            _say("  flask rpde quality")
+            figures["quality"] = {}
+            for label, db in (("large", big), ("small", small)):
+                measured = measure_quality(db.url)
+                figures["quality"][label] = {
+                    **dataclasses.asdict(measured),
+                    "items_per_second": measured.items_per_second,
+                }
             _say("  writes")
             figures["writes"] = dataclasses.asdict(
                 measure_writes(written.url, repeats=plan.write_repeats)

@@ -238,6 +238,13 @@ known:
   `RedisCache`, as production runs) the server's memory does not depend on the feed's
   size. The example app's default `SimpleCache` keeps up to `CACHE_THRESHOLD` pages per
   worker, which is the growth the table reports with it.
+- **`flask rpde quality` on a large feed.** The command streams a feed's live items in
+  batches of 500 (their parents looked up a batch at a time), runs each through the item
+  checks and counts the figures, holding one batch at a time. The row runs it as a
+  publisher would, `flask rpde quality facility-use-slots --json` in a process of its
+  own, after the harvests (so the slots' data is stored), and compares the peak resident
+  memory the kernel recorded for the large feed and the small one; most of either is the
+  interpreter with Flask and SQLAlchemy loaded.
 - **Rows near their targets.** Five rows have landed within about 20% of their targets
   in recent runs and can fall either side on this shared machine. The cached page over
   HTTP (0.80-0.91x against 0.8x; 0.77x and 0.78x in the two runs of 2026-12-05, a

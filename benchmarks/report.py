@@ -193,6 +193,27 @@ def _cells(results: dict[str, t.Any]) -> list[tuple[str, str, dict[str, tuple[st
         )
     )
 
+    def quality(f: dict[str, t.Any]) -> tuple[str, bool | None]:
+        if "quality" not in f:
+            return "not measured in this run", None
+        large, small = f["quality"]["large"], f["quality"]["small"]
+        ratio = large["peak_rss_mib"] / small["peak_rss_mib"]
+        text = (
+            f"{_x(ratio)} ({large['peak_rss_mib']:.0f} vs {small['peak_rss_mib']:.0f} MiB);"
+            f" {large['items']:,} live items in {large['seconds']:.0f} s"
+            f" ({large['items_per_second']:,.0f} items/s, every item checked)"
+        )
+        return text, ratio <= 1.2
+
+    rows.append(
+        (
+            f"`flask rpde quality` over the {items:,}-item feed vs the"
+            f" {results['small_items']:,}-item feed, in its own process",
+            "peak RSS <= 1.2x",
+            each(quality),
+        )
+    )
+
     def writes(f: dict[str, t.Any]) -> tuple[str, bool | None]:
         w = f["writes"]
         update, insert = w["update"], w["insert"]
