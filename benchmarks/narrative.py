@@ -268,9 +268,10 @@ known:
   organisation `FOR SHARE` in one statement before it commits (see the change-tracking
   guide: a rename of either must not be left out of a read's render), which a plain
   insert does not; bookings take no such lock. The SQLite write with the item checks at
-  `warn` (1.07x against 1.1x on 2026-12-05 at 15:56, 1.11x, a miss, at 13:11 before
-  each type's and field's rules were worked out once): a slot's write is about 1.2 ms on
-  SQLite, so the 0.05-0.08 ms its check takes is close to the tenth the target allows.
+  `warn` (1.06-1.08x against 1.1x in the runs of 2026-12-05 at 15:56 and 16:30; 1.11x, a
+  miss, at 13:11, before each type's and field's rules were worked out once): a slot's
+  write is about 1.2 ms on SQLite, so the 0.05-0.08 ms its check takes is close to the
+  tenth the target allows.
 - **Noise.** Figures near a target (within about 10%) can land either side of it from one
   run to the next on this shared machine.
 
